@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+
+
+class PortalConfig(AppConfig):
+    name = "portal"
+    verbose_name = "Portal"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
+        from portal import roles, schema, signals  # noqa: F401  (receivers, OpenAPI extensions)
+
+        post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)

@@ -1,0 +1,24 @@
+"""The Celery app. Settings come from Django settings with the CELERY_ prefix.
+
+Conventions for every task in the portal (see docs/architecture.md):
+- `@shared_task(name="<app>.<verb>")`, take ids not objects, return quietly if the row
+  is gone, and be safe to run twice (upserts on natural keys);
+- dispatched with `task.delay_on_commit(...)` so no worker sees uncommitted rows;
+- acks_late + reject_on_worker_lost are on by default (a killed worker's task is
+  redelivered), so a task that is NOT idempotent must opt out explicitly.
+"""
+
+import os
+
+from celery import Celery
+
+os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
+
+app = Celery("portal")
+app.config_from_object("django.conf:settings", namespace="CELERY")
+app.autodiscover_tasks()
+
+
+def schedule(name: str, task: str, seconds: float, **options) -> None:
+    """Register a periodic task from an app's tasks module (beat schedule lives in code)."""
+    app.conf.beat_schedule[name] = {"task": task, "schedule": seconds, **options}

@@ -1,0 +1,46 @@
+"""Load the demo company and every app's demo data. Idempotent: run it as often as you like."""
+
+from __future__ import annotations
+
+import time
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError
+
+from portal import demo
+from portal.models import User
+
+
+class Command(BaseCommand):
+    help = "Create the demo company (3 units, 6 products, demo logins with password 'demo') and app demo data."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--if-empty", action="store_true", help="Do nothing if the demo was loaded before")
+        parser.add_argument("--only", action="append", default=[], help="Only seed these apps (repeatable)")
+
+    def handle(self, *args, if_empty=False, only=(), **options):
+        unknown = set(only) - set(settings.PORTAL_APPS)
+        if unknown:
+            raise CommandError(f"Unknown app(s) {', '.join(sorted(unknown))}; choose from {settings.PORTAL_APPS}")
+        if if_empty and User.objects.filter(username="admin").exists():
+            self.stdout.write("Demo data already loaded; skipping (run seed_demo without --if-empty to top up).")
+            return
+        started = time.monotonic()
+        org = demo.seed_org()
+        self.stdout.write(f"org: {len(org.units)} units, {len(org.products)} products, {len(org.users)} people")
+        for app_label in settings.PORTAL_APPS:
+            if only and app_label not in only:
+                continue
+            if not find_spec(f"{app_label}.demo"):
+                continue
+            app_started = time.monotonic()
+            summary = import_module(f"{app_label}.demo").seed(org)
+            self.stdout.write(f"{app_label}: {summary or 'done'} ({time.monotonic() - app_started:.1f} s)")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo ready in {time.monotonic() - started:.1f} s. Logins: "
+                "pm, ops, newpm, researcher, viewer, admin (password: demo)"
+            )
+        )

@@ -1,0 +1,80 @@
+"""Global search: every app registers a provider; results are permission-aware.
+
+A provider is `fn(query: str, user, limit: int) -> list[SearchResult]`, registered at
+import time from the app's `search.py` (autoloaded below). Providers use PostgreSQL
+full-text search (SearchVector/SearchQuery/SearchRank with weights, SearchHeadline for
+snippets) and must filter by what the user may see (no PII in results).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from importlib import import_module
+from importlib.util import find_spec
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.shortcuts import render
+
+
+@dataclass
+class SearchResult:
+    kind: str  # e.g. "Experiment"
+    title: str
+    url: str
+    snippet: str = ""  # plain text; HIGHLIGHT_START/STOP mark hits (SearchHeadline start_sel/stop_sel)
+    rank: float = 0.0
+    product: str = ""
+
+
+HIGHLIGHT_START, HIGHLIGHT_STOP = "\x01", "\x02"
+
+Provider = Callable[[str, object, int], list[SearchResult]]
+PROVIDERS: dict[str, tuple[str, Provider]] = {}
+
+
+def register(kind: str, label: str):
+    def decorator(fn: Provider) -> Provider:
+        PROVIDERS[kind] = (label, fn)
+        return fn
+
+    return decorator
+
+
+def _load_providers() -> None:
+    for app_label in ["portal", *settings.PORTAL_APPS]:
+        if find_spec(f"{app_label}.search_providers"):
+            import_module(f"{app_label}.search_providers")
+
+
+def search(query: str, user, *, kinds: list[str] | None = None, limit: int = 10) -> list[SearchResult]:
+    _load_providers()
+    results: list[SearchResult] = []
+    for kind, (_label, provider) in PROVIDERS.items():
+        if kinds and kind not in kinds:
+            continue
+        results.extend(provider(query, user, limit))
+    return sorted(results, key=lambda r: r.rank, reverse=True)
+
+
+@register("product", "Products")
+def _products(query: str, user, limit: int) -> list[SearchResult]:
+    from portal.models import Product
+
+    vector = SearchVector("name", weight="A") + SearchVector("description", weight="B")
+    sq = SearchQuery(query, search_type="websearch")
+    rows = Product.objects.annotate(rank=SearchRank(vector, sq)).filter(rank__gt=0).order_by("-rank")[:limit]
+    return [SearchResult("Product", p.name, "/", p.description[:200], float(p.rank), p.name) for p in rows]
+
+
+def search_view(request):
+    query = request.GET.get("q", "").strip()[:200]
+    kinds = [k for k in request.GET.getlist("type") if k]
+    results = search(query, request.user, kinds=kinds or None) if query else []
+    labels = {kind: label for kind, (label, _fn) in PROVIDERS.items()}
+    return render(
+        request,
+        "portal/search.html",
+        {"search_query": query, "results": results, "kinds": labels, "selected": kinds},
+    )

@@ -1,0 +1,23 @@
+"""Portal-wide reads."""
+
+from __future__ import annotations
+
+from django.db.models import QuerySet
+
+from portal.models import ApiToken, Notification, Product, User
+
+
+def product_list() -> QuerySet[Product]:
+    return Product.objects.select_related("unit", "pm_owner").prefetch_related("markets")
+
+
+def product_get(slug: str) -> Product:
+    return product_list().get(slug=slug)
+
+
+def api_token_list(*, user: User) -> QuerySet[ApiToken]:
+    return ApiToken.objects.filter(user=user)
+
+
+def notification_list(*, user: User) -> QuerySet[Notification]:
+    return Notification.objects.filter(user=user)

@@ -1,0 +1,71 @@
+"""Portal-wide writes every app uses: audit records, notifications, roles, membership."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import models, transaction
+from django.db.utils import IntegrityError
+
+from portal.models import AuditEntry, Notification, Product, Role, User
+
+
+def audit_record(
+    *,
+    actor: User | None,
+    action: str,
+    target: models.Model | None = None,
+    target_label: str = "",
+    changes: dict[str, Any] | None = None,
+    ip: str | None = None,
+) -> AuditEntry:
+    """Append one audit entry. `action` is `<thing>.<verb>`, e.g. `template.publish`."""
+    entry = AuditEntry(
+        actor=actor if actor is not None and actor.pk else None,
+        actor_label=(actor.username if actor is not None else "system"),
+        action=action,
+        target_type=target._meta.label_lower if target is not None else "",
+        target_id=str(target.pk) if target is not None else "",
+        target_label=(target_label or (str(target) if target is not None else ""))[:255],
+        changes=changes or {},
+        ip=ip,
+    )
+    entry.save()
+    return entry
+
+
+def notify(
+    *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
+) -> Notification | None:
+    """Put a message in a user's inbox; with a dedupe_key, at most once per key."""
+    try:
+        with transaction.atomic():
+            return Notification.objects.create(
+                user=user, kind=kind, title=title[:200], body=body, url=url, dedupe_key=dedupe_key
+            )
+    except IntegrityError:
+        return None  # already notified for this key
+
+
+@transaction.atomic
+def user_set_role(*, user: User, role: str, by: User | None) -> User:
+    """Change a person's role: group membership and admin access follow it."""
+    from portal import roles
+
+    if role not in Role.values:
+        raise ValueError(f"Unknown role {role!r}; choose one of {', '.join(Role.values)}")
+    previous = user.role
+    user.role = role
+    user.is_staff = user.is_superuser or role in roles.STAFF_ROLES
+    user.save(update_fields=["role", "is_staff"])
+    user.groups.remove(*[roles.group_for(r) for r in Role.values])
+    user.groups.add(roles.group_for(role))
+    if previous != role:
+        audit_record(actor=by, action="user.role_change", target=user, changes={"from": previous, "to": role})
+    return user
+
+
+@transaction.atomic
+def product_add_member(*, product: Product, user: User, by: User | None) -> None:
+    product.members.add(user)
+    audit_record(actor=by, action="product.member_add", target=product, changes={"user": user.username})

@@ -1,0 +1,90 @@
+"""Shell pages: home, profile (timezone, API tokens), inbox."""
+
+from __future__ import annotations
+
+import zoneinfo
+
+import plotly.graph_objects as go
+from django.contrib import messages
+from django.db.models import Count
+from django.http import HttpResponseNotAllowed
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.views.decorators.http import require_POST
+
+from portal import charts, selectors, tokens
+from portal.models import BusinessUnit, Product
+
+
+def home(request):
+    products = selectors.product_list()
+    units = BusinessUnit.objects.annotate(n_products=Count("products")).order_by("name")
+    my_products = [p for p in products if p.pm_owner_id == request.user.id]
+    fig = go.Figure(
+        go.Bar(
+            x=[u.name for u in units],
+            y=[u.n_products for u in units],
+            hovertemplate="%{x}: %{y} products<extra></extra>",
+        )
+    )
+    charts.styled(fig, title="Products per business unit", x_title="Business unit", y_title="Products")
+    context = {
+        "products": products,
+        "my_products": my_products,
+        "units": units,
+        "units_chart": charts.chart_context(
+            fig,
+            chart_id="units-chart",
+            summary=", ".join(f"{u.name}: {u.n_products}" for u in units),
+        ),
+    }
+    return render(request, "portal/home.html", context)
+
+
+def profile(request):
+    user = request.user
+    new_secret = None
+    if request.method == "POST":
+        action = request.POST.get("action")
+        if action == "timezone":
+            tz = request.POST.get("timezone", "")
+            if tz in zoneinfo.available_timezones():
+                user.timezone = tz
+                user.save(update_fields=["timezone"])
+                messages.success(request, f"Times are now shown in {tz}.")
+            else:
+                messages.error(request, f"Unknown timezone {tz!r}.")
+        elif action == "token":
+            name = request.POST.get("name", "").strip()
+            if not name:
+                messages.error(request, "Give the token a name so you can recognise it later.")
+            else:
+                scopes = "read" if request.POST.get("scopes") == "read" or user.is_viewer else "write"
+                _, new_secret = tokens.api_token_create(user=user, name=name[:80], scopes=scopes)
+        if new_secret is None:
+            return redirect("profile")
+    context = {
+        "tokens": selectors.api_token_list(user=user),
+        "new_secret": new_secret,
+        "timezones": sorted(zoneinfo.available_timezones()),
+        "products": Product.objects.filter(members=user).select_related("unit"),
+    }
+    return render(request, "portal/profile.html", context)
+
+
+@require_POST
+def token_revoke(request, pk: int):
+    token = get_object_or_404(selectors.api_token_list(user=request.user), pk=pk)
+    tokens.api_token_revoke(token=token, by=request.user)
+    messages.success(request, f"Token “{token.name}” revoked; clients using it now get 401.")
+    return redirect("profile")
+
+
+def inbox(request):
+    notes = selectors.notification_list(user=request.user)[:100]
+    if request.method == "POST":
+        selectors.notification_list(user=request.user).filter(read_at__isnull=True).update(read_at=timezone.now())
+        return redirect("inbox")
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "POST"])
+    return render(request, "portal/inbox.html", {"notifications": notes})
