@@ -12,9 +12,9 @@ def _counts():
 
 
 def test_seed_demo_is_idempotent(db):
-    call_command("seed_demo", "--only", "analytics", "--only", "tooling")
+    call_command("seed_demo", "--small")
     first = _counts()
-    call_command("seed_demo", "--only", "analytics", "--only", "tooling")
+    call_command("seed_demo", "--small")
     assert _counts() == first
     assert first[0] == 3 and first[1] == 6
     roles = {r: User.objects.filter(role=r).count() for r in ["pm", "ops_lead", "researcher", "viewer"]}

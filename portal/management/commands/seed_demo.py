@@ -19,8 +19,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the demo was loaded before")
         parser.add_argument("--only", action="append", default=[], help="Only seed these apps (repeatable)")
+        parser.add_argument(
+            "--small", action="store_true", help="A small demo (tests): same shapes, a fraction of the volume"
+        )
 
-    def handle(self, *args, if_empty=False, only=(), **options):
+    def handle(self, *args, if_empty=False, only=(), small=False, **options):
         unknown = set(only) - set(settings.PORTAL_APPS)
         if unknown:
             raise CommandError(f"Unknown app(s) {', '.join(sorted(unknown))}; choose from {settings.PORTAL_APPS}")
@@ -36,7 +39,7 @@ class Command(BaseCommand):
             if not find_spec(f"{app_label}.demo"):
                 continue
             app_started = time.monotonic()
-            summary = import_module(f"{app_label}.demo").seed(org)
+            summary = import_module(f"{app_label}.demo").seed(org, small=small)
             self.stdout.write(f"{app_label}: {summary or 'done'} ({time.monotonic() - app_started:.1f} s)")
         self.stdout.write(
             self.style.SUCCESS(
