@@ -8,9 +8,7 @@ from importlib.util import find_spec
 from django.conf import settings
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.templatetags.static import static
 from django.urls import include, path
-from django.views.generic import RedirectView
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from portal import api, audit_views, health, search, views
@@ -24,7 +22,7 @@ admin.site.login_form = admin_login_form()
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
-    path("favicon.ico", RedirectView.as_view(url=static("portal/favicon.svg"), permanent=True)),
+    path("favicon.ico", views.favicon),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke", views.token_revoke, name="token-revoke"),
     path("inbox/", views.inbox, name="inbox"),
