@@ -168,8 +168,10 @@ class Study(models.Model):
         default=list, blank=True, help_text='Criteria on attributes: [{"attribute": "plan", "op": "eq", "value": "x"}]'
     )
     target_sessions = models.PositiveIntegerField(default=8)
+    research_plan = models.ForeignKey(
+        "tooling.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="research_studies"
+    )
     research_plan_url = models.CharField(max_length=300, blank=True)
-    research_plan_id = models.PositiveIntegerField(null=True, blank=True, help_text="tooling.Document id")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     status_changed_at = models.DateTimeField(null=True, blank=True)

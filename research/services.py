@@ -383,13 +383,11 @@ def _neighbours(study: Study) -> list[str]:
 @transaction.atomic
 def study_create_research_plan(*, study: Study, by: User):
     """Create the study's research plan from tooling's latest published research_plan template."""
+    from tooling.services import document_create_from_template
+
     access.require_manage_study(by, study)
     if study.research_plan_id:
         raise ValidationError({"research_plan": "This study already has a research plan."})
-    try:
-        from tooling.services import document_create_from_template
-    except ImportError as exc:  # tooling not installed in this deployment yet
-        raise ValidationError({"research_plan": "Research plan templates are not available yet."}) from exc
     product = study.products.order_by("pk").first()
     document = document_create_from_template(
         kind="research_plan",
@@ -403,9 +401,10 @@ def study_create_research_plan(*, study: Study, by: User):
             "products": ", ".join(p.name for p in study.products.all()),
         },
     )
-    study.research_plan_id = document.pk
+    study.research_plan = document
     study.research_plan_url = document.get_absolute_url()
-    study.save(update_fields=["research_plan_id", "research_plan_url", "updated_at"])
+    study.save(update_fields=["research_plan", "research_plan_url", "updated_at"])
+    audit_record(actor=by, action="study.research_plan", target=study, changes={"document": document.pk})
     return document
 
 
@@ -574,33 +573,37 @@ def highlight_create(*, session: Session, excerpt: str, by: User, tags: list[str
     return highlight
 
 
+FEEDBACK_SOURCE_NAME = "Research interviews"
+
+
 @transaction.atomic
-def highlight_send_to_feedback(*, highlight: Highlight, by: User) -> str:
-    """Send a highlight to the feedback app as one feedback item (pseudonymous)."""
+def highlight_send_to_feedback(*, highlight: Highlight, by: User) -> int:
+    """Send a highlight to feedback as one feedback item, so research reaches the signal
+    dashboards and the roadmap. Pseudonymous: no name or email leaves research. Idempotent
+    on the highlight (external_id), so sending twice updates the same item."""
+    from feedback.models import FeedbackSource
+    from feedback.services import items_ingest, source_create
+
     access.require_manage_study(by, highlight.study)
-    if highlight.feedback_ref:
-        raise ValidationError({"highlight": "This highlight was already sent to feedback."})
-    try:
-        from feedback.services import items_ingest
-    except ImportError as exc:
-        raise ValidationError({"highlight": "The feedback app is not available yet."}) from exc
+    source = FeedbackSource.objects.filter(name=FEEDBACK_SOURCE_NAME, kind="interview").first()
+    if source is None:
+        source = source_create(name=FEEDBACK_SOURCE_NAME, kind="interview", by=by)
     product = highlight.study.products.order_by("pk").first()
+    tags = ", ".join(t.name for t in highlight.tags.all())
+    text = highlight.excerpt + (f"\n\n(Research: {highlight.study.title}; tags: {tags})" if tags else "")
     item = {
         "external_id": f"research-highlight-{highlight.pk}",
-        "product": product.slug if product else "",
-        "text": highlight.excerpt,
-        "channel": "research",
-        "author": highlight.participant.pseudonym,
+        "text": text,
+        "product": product.slug if product else None,
         "created_at": highlight.created_at.isoformat(),
-        "tags": [t.slug for t in highlight.tags.all()],
-        "url": highlight.get_absolute_url(),
     }
-    results = items_ingest(source="research", items=[item], by=by)
-    first = results[0] if isinstance(results, list | tuple) and results else results
-    ref = str(getattr(first, "id", None) or (first.get("id") if isinstance(first, dict) else "") or "sent")
-    highlight.feedback_ref = ref[:80]
+    outcome = items_ingest(source=source, items=[item], by=by)[0]
+    if outcome["status"] == "rejected":
+        reasons = "; ".join(f"{k}: {' '.join(v)}" for k, v in (outcome.get("errors") or {}).items())
+        raise ValidationError({"highlight": f"Feedback refused the highlight: {reasons}"})
+    highlight.feedback_ref = str(outcome["id"])
     highlight.save(update_fields=["feedback_ref"])
-    return highlight.feedback_ref
+    return outcome["id"]
 
 
 # ---------------------------------------------------------------- insights
