@@ -56,6 +56,12 @@ class Participant(models.Model):
     timezone = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=80, blank=True, help_text="Where they came from: csv import, intercept…")
     opted_out = models.BooleanField(default=False)
+    # Kept in step with the contact log and consents by research.services.participant_stats_refresh
+    # so eligibility over a large panel compares columns instead of probing history tables.
+    last_contacted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consent_valid_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Latest expiry of a valid research consent"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -127,7 +133,13 @@ class ContactLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["participant", "kind", "at"]), models.Index(fields=["study", "kind"])]
+        indexes = [
+            models.Index(fields=["participant", "kind", "at"]),
+            models.Index(fields=["study", "kind"]),
+            # Eligibility reads contacts by time range (cool-down) and kind + range (window).
+            models.Index(fields=["at", "participant"], name="contact_at_idx"),
+            models.Index(fields=["kind", "at", "participant"], name="contact_kind_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d}"
