@@ -189,7 +189,7 @@ class HighlightSerializer(serializers.ModelSerializer):
         fields = ["id", "excerpt", "participant", "study", "session", "tags", "created_at", "url"]
 
     def get_participant(self, obj) -> str:
-        return f"P-{1000 + obj.participant_id}"  # highlights are open to every PM: pseudonym only
+        return obj.participant_pseudonym  # highlights are open to every PM: pseudonym only
 
 
 class HighlightList(generics.ListAPIView):

@@ -442,7 +442,9 @@ def _study(rng, org, spec, panel, tags, quotes_per_session: int) -> Study:
             SessionStatus.NO_SHOW if no_show else SessionStatus.COMPLETED if done else SessionStatus.SCHEDULED
         )
         picked = (
-            [quotes[(n + k) % len(quotes)] for k in range(quotes_per_session)] if session_status == "completed" else []
+            [quotes[(n + k) % len(quotes)] for k in range(min(quotes_per_session, len(quotes)))]
+            if session_status == "completed"
+            else []
         )
         notes = NOTES_INTRO + "".join(f"- {q}.\n" for q, _ in picked) if picked else ""
         session = Session.objects.create(

@@ -17,6 +17,11 @@ from django.urls import reverse
 SEARCH_CONFIG = "english"
 
 
+def pseudonym_for(participant_id: int | None) -> str:
+    """The stable pseudonym shown instead of a name ("P-4821"); ids are not secret."""
+    return f"P-{1000 + (participant_id or 0)}"
+
+
 class EligibilityRule(models.Model):
     """Recruiting rules research ops configure in the admin; evaluated in SQL (research.eligibility)."""
 
@@ -86,8 +91,7 @@ class Participant(models.Model):
 
     @property
     def pseudonym(self) -> str:
-        # Stable and not derived from name/email; ids are not secret.
-        return f"P-{1000 + (self.pk or 0)}"
+        return pseudonym_for(self.pk)
 
     @property
     def is_erased(self) -> bool:
@@ -316,6 +320,10 @@ class Highlight(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("research:session", args=[self.session_id]) + f"#highlight-{self.pk}"
+
+    @property
+    def participant_pseudonym(self) -> str:
+        return pseudonym_for(self.participant_id)
 
 
 class Confidence(models.TextChoices):

@@ -12,7 +12,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 
 from portal.search import HIGHLIGHT_START, HIGHLIGHT_STOP
-from research.models import SEARCH_CONFIG, Highlight, Insight, Session, Study
+from research.models import SEARCH_CONFIG, Highlight, Insight, Session, Study, pseudonym_for
 from research.selectors import insights_visible
 
 KINDS = {"insight": "Insights", "highlight": "Highlights", "note": "Session notes", "study": "Studies"}
@@ -121,7 +121,7 @@ def search(
                     float(h.rank),
                     h.created_at,
                     _products_label(h.study.products.all()),
-                    f"P-{1000 + h.participant_id} · {h.study.title}",
+                    f"{h.participant_pseudonym} · {h.study.title}",
                 )
             )
     if "note" in kinds:
@@ -137,7 +137,7 @@ def search(
             hits.append(
                 Hit(
                     "Session notes",
-                    f"{s.study.title} — session with P-{1000 + s.participant_id}",
+                    f"{s.study.title} — session with {pseudonym_for(s.participant_id)}",
                     s.get_absolute_url(),
                     s.headline,
                     float(s.rank) * 0.8,

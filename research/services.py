@@ -37,6 +37,7 @@ from research.models import (
     Study,
     StudyStatus,
     Tag,
+    pseudonym_for,
 )
 
 # ---------------------------------------------------------------- participants
@@ -465,7 +466,7 @@ def study_invite(*, study: Study, participant_ids: list[int], by: User) -> int:
     )
     refused = sorted(set(ids) - set(result.eligible_ids))
     if refused:
-        names = ", ".join(f"P-{1000 + i}" for i in refused[:10])
+        names = ", ".join(pseudonym_for(i) for i in refused[:10])
         raise ValidationError({"participants": f"Not eligible for this study: {names}."})
     now = timezone.now()
     ContactLog.objects.bulk_create(
