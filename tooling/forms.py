@@ -57,12 +57,6 @@ class RoadmapItemForm(forms.ModelForm):
         self.fields["owner"].queryset = User.objects.filter(role__in=["pm", "ops_lead"]).order_by("first_name")
         self.fields["owner"].label_from_instance = lambda u: u.display_name
 
-    def validate_unique(self):  # services validate; the product is set there
-        pass
-
-    def _post_clean(self):  # the service runs full_clean on the real instance
-        pass
-
 
 class RoadmapLinkForm(forms.Form):
     kind = forms.ChoiceField(choices=[c for c in RoadmapLink.Kind.choices if c[0] != "launch"])

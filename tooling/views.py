@@ -602,9 +602,8 @@ def roadmap_link_add(request, pk: int):
     form = RoadmapLinkForm(request.POST, prefix="link")
     if not form.is_valid():
         for field, errors in form.errors.items():
-            messages.error(
-                request, f"{form.fields[field].label or field if field != '__all__' else 'Link'}: {' '.join(errors)}"
-            )
+            label = form[field].label if field in form.fields else "Link"
+            messages.error(request, f"{label}: {' '.join(errors)}")
         return redirect(item.get_absolute_url())
     data = form.cleaned_data
     document = None
