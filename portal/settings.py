@@ -320,3 +320,4 @@ LOGGING = {
 
 # Portal-specific knobs
 PORTAL_NAME = "Product Ops Portal"
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")
