@@ -134,6 +134,8 @@ def summarise(
         columns += [f"{post} AS m{i}", f"{pre} AS p{i}"]
         selects += [f"sum(m{i})", f"sum(m{i} * m{i})", f"sum(p{i})", f"sum(p{i} * p{i})", f"sum(m{i} * p{i})"]
     with transaction.atomic(), connection.cursor() as cursor:
+        # ON COMMIT DROP cleans up normally; inside an outer transaction (seed, tests) drop it here
+        cursor.execute("DROP TABLE IF EXISTS _exp_units")
         cursor.execute(
             """
             CREATE TEMP TABLE _exp_units ON COMMIT DROP AS

@@ -28,11 +28,12 @@ from experiments.models import (
     Variant,
 )
 from portal.models import Product, User
-from portal.permissions import require_product_edit
+from portal.permissions import require_ops_lead, require_product_edit
 from portal.services import audit_record, notify
 
 log = logging.getLogger(__name__)
 
+RESERVED_KEYS = {"new", "power", "metrics", "guide"}
 FROZEN_MESSAGE = (
     "Variants and weights cannot change once the experiment has started: changing them mid-test "
     "invalidates the results. Stop it and start a follow-up experiment instead."
@@ -57,7 +58,11 @@ def metric_create(
     direction: str = Metric.Direction.HIGHER,
     description: str = "",
 ) -> Metric:
-    require_product_edit(by, product)
+    """Define a metric for a product (its team) or a shared one (ops leads: a shared standard)."""
+    if product is None:
+        require_ops_lead(by)
+    else:
+        require_product_edit(by, product)
     metric = Metric(
         key=key,
         name=name,
@@ -72,6 +77,8 @@ def metric_create(
     )
     metric.full_clean()
     metric.save()
+    if product is None:
+        audit_record(actor=by, action="experiment_metric.create", target=metric)
     return metric
 
 
@@ -207,6 +214,8 @@ def experiment_create(
     create_brief: bool = True,
 ) -> Experiment:
     require_product_edit(by, product)
+    if key in RESERVED_KEYS:
+        raise ValidationError({"key": f"'{key}' is reserved for a page of the portal: choose another key."})
     if Experiment.objects.filter(key=key).exists():
         raise ValidationError({"key": f"The key '{key}' is taken: experiment keys are unique across products."})
     cleaned_variants = _clean_variants(
