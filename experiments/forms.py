@@ -30,12 +30,20 @@ class ExperimentForm(forms.Form):
     planned_start = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     planned_end = forms.DateField(required=False, widget=forms.DateInput(attrs={"type": "date"}))
     tags = forms.CharField(required=False, help_text="Comma-separated, e.g. pricing, onboarding")
-    prd_url = forms.CharField(label="PRD link", required=False, max_length=500)
-    roadmap_url = forms.CharField(label="Roadmap item link", required=False, max_length=500)
+    prd = forms.ModelChoiceField(label="PRD", queryset=None, required=False, help_text="A document of the product")
+    roadmap_item = forms.ModelChoiceField(queryset=None, required=False)
 
     def __init__(self, *args, products=None, metrics=None, **kwargs):
+        from tooling.models import Document, RoadmapItem
+
         super().__init__(*args, **kwargs)
         self.fields["product"].queryset = products
+        self.fields["prd"].queryset = Document.objects.filter(product__in=products).select_related("product")
+        self.fields["prd"].label_from_instance = lambda d: f"{d.product.name}: {d.title}"
+        self.fields["roadmap_item"].queryset = RoadmapItem.objects.filter(product__in=products).select_related(
+            "product"
+        )
+        self.fields["roadmap_item"].label_from_instance = lambda r: f"{r.product.name}: {r.title}"
         for name in ("primary_metric", "secondary_metrics", "guardrail_metrics"):
             self.fields[name].queryset = metrics
             self.fields[name].label_from_instance = lambda m: f"{m.name} ({m.product.name if m.product else 'shared'})"

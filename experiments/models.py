@@ -170,9 +170,21 @@ class Experiment(models.Model):
     )
     planned_start = models.DateField(null=True, blank=True)
     planned_end = models.DateField(null=True, blank=True)
-    prd_url = models.CharField("PRD link", max_length=500, blank=True)
-    roadmap_url = models.CharField("roadmap item link", max_length=500, blank=True)
-    brief_url = models.CharField("experiment brief link", max_length=500, blank=True)
+    prd = models.ForeignKey(
+        "tooling.Document", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", verbose_name="PRD"
+    )
+    roadmap_item = models.ForeignKey(
+        "tooling.RoadmapItem", null=True, blank=True, on_delete=models.SET_NULL, related_name="experiments"
+    )
+    brief = models.ForeignKey(
+        "tooling.Document",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        verbose_name="experiment brief",
+        help_text="Created from the experiment-brief template when the experiment is created",
+    )
     started_at = models.DateTimeField(null=True, blank=True)
     stopped_at = models.DateTimeField(null=True, blank=True)
     stop_reason = models.TextField(blank=True)
@@ -201,6 +213,10 @@ class Experiment(models.Model):
     def clean(self) -> None:
         if self.planned_start and self.planned_end and self.planned_end < self.planned_start:
             raise ValidationError({"planned_end": "The planned end must be on or after the planned start."})
+        for field in ("prd", "roadmap_item"):
+            linked = getattr(self, field)
+            if linked is not None and self.product_id and linked.product_id != self.product_id:
+                raise ValidationError({field: f"“{linked}” belongs to another product."})
 
     @property
     def hypothesis(self) -> str:

@@ -24,7 +24,7 @@ def experiment_list(
     tag: str | None = None,
     owner_id: int | None = None,
 ) -> QuerySet[Experiment]:
-    qs = Experiment.objects.select_related("product", "owner").prefetch_related(
+    qs = Experiment.objects.select_related("product", "owner", "brief", "prd", "roadmap_item").prefetch_related(
         "variants",
         Prefetch("experiment_metrics", queryset=ExperimentMetric.objects.select_related("metric")),
     )

@@ -154,12 +154,10 @@ def _set_metrics(
         ExperimentMetric.objects.create(experiment=experiment, metric=metric, role=role, position=position)
 
 
-def _create_brief(experiment: Experiment, by: User) -> str:
-    """The experiment brief from tooling's template system; '' if tooling can't make one yet."""
-    try:
-        from tooling.services import document_create_from_template
-    except ImportError:
-        return ""
+def _create_brief(experiment: Experiment, by: User):
+    """The experiment brief from tooling's template system; None if no template is published."""
+    from tooling.services import document_create_from_template
+
     variables = {
         "experiment_name": experiment.name,
         "experiment_key": experiment.key,
@@ -179,10 +177,10 @@ def _create_brief(experiment: Experiment, by: User) -> str:
                 title=f"Experiment brief: {experiment.name}",
                 variables=variables,
             )
-    except Exception as exc:  # noqa: BLE001 - the brief is a convenience; the experiment still gets created
+    except ValidationError as exc:  # no published experiment-brief template: the experiment still gets created
         log.warning("experiment brief not created for %s: %s", experiment.key, exc)
-        return ""
-    return document.get_absolute_url()
+        return None
+    return document
 
 
 @transaction.atomic
@@ -208,8 +206,8 @@ def experiment_create(
     planned_end: date | None = None,
     tags: Sequence[str] = (),
     template: ExperimentTemplate | None = None,
-    prd_url: str = "",
-    roadmap_url: str = "",
+    prd=None,
+    roadmap_item=None,
     owner: User | None = None,
     create_brief: bool = True,
 ) -> Experiment:
@@ -242,17 +240,17 @@ def experiment_create(
         planned_start=planned_start,
         planned_end=planned_end,
         tags=sorted({t.strip().lower() for t in tags if t.strip()}),
-        prd_url=prd_url,
-        roadmap_url=roadmap_url,
+        prd=prd,
+        roadmap_item=roadmap_item,
     )
     experiment.full_clean()
     experiment.save()
     _set_variants(experiment, cleaned_variants)
     _set_metrics(experiment, primary=primary_metric, secondary=secondary_metrics, guardrails=guardrail_metrics)
     if create_brief:
-        experiment.brief_url = _create_brief(experiment, by)
-        if experiment.brief_url:
-            experiment.save(update_fields=["brief_url"])
+        experiment.brief = _create_brief(experiment, by)
+        if experiment.brief is not None:
+            experiment.save(update_fields=["brief"])
     audit_record(actor=by, action="experiment.create", target=experiment, changes={"product": product.slug})
     return experiment
 
@@ -271,8 +269,8 @@ EDITABLE_FIELDS = {
     "planned_start",
     "planned_end",
     "tags",
-    "prd_url",
-    "roadmap_url",
+    "prd",
+    "roadmap_item",
     "learnings",
 }
 

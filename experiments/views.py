@@ -325,14 +325,14 @@ def create(request):
                     planned_start=d["planned_start"],
                     planned_end=d["planned_end"],
                     tags=d["tags"],
-                    prd_url=d["prd_url"],
-                    roadmap_url=d["roadmap_url"],
+                    prd=d["prd"],
+                    roadmap_item=d["roadmap_item"],
                     template=ExperimentTemplate.objects.filter(pk=request.POST.get("template") or None).first(),
                 )
             except ValidationError as exc:
                 _form_errors(form, exc)
             else:
-                note = " with its experiment brief" if experiment.brief_url else ""
+                note = " with its experiment brief" if experiment.brief_id else ""
                 messages.success(request, f"Created “{experiment.name}”{note}. Review the checklist, then start it.")
                 return redirect(experiment.get_absolute_url())
     else:

@@ -125,3 +125,22 @@ def test_metric_definition_rules(pm, product):
     )  # noqa: E501
     assert m.definition == "Mean sum of 'amount' of 'order_completed' events per unit within 3 days of first exposure"
     assert MetricFactory(product=product).lower_is_better is False
+
+
+def test_brief_created_from_tooling_template_and_links_checked(pm, product, other_product):
+    from tooling.services import roadmap_item_create
+    from tooling.standard_templates import install
+
+    install()
+    exp = make_experiment(by=pm, product=product, key="with-brief", create_brief=True)
+    assert exp.brief is not None
+    assert exp.brief.kind == "experiment_brief" and exp.brief.product == product
+    foreign = roadmap_item_create(product=other_product, title="Elsewhere", by=None)
+    with pytest.raises(ValidationError) as err:
+        services.experiment_update(experiment=exp, by=pm, roadmap_item=foreign)
+    assert err.value.message_dict["roadmap_item"] == ["“Elsewhere” belongs to another product."]
+
+
+def test_brief_skipped_without_published_template(pm, product):
+    exp = make_experiment(by=pm, product=product, key="no-brief", create_brief=True)
+    assert exp.brief is None
