@@ -292,3 +292,151 @@ class UserDailyActivity(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day} {self.distinct_id}"
+
+
+class Insight(models.Model):
+    """A saved question: a JSON query spec (see analytics/queries.py) with its last result."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="insights")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    spec = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:insight-detail", args=[self.pk])
+
+
+class DashboardTemplate(models.Model):
+    """A standard dashboard every product gets. Tile specs may use placeholders resolved per
+    product: "$key_funnel" (events tagged funnel:1, funnel:2…), "$feature_events" (tagged feature)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    tiles = models.JSONField(default=list, help_text='[{"title": "...", "spec": {...}, "width": 1|2}]')
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.tiles, list) or not all(
+            isinstance(t, dict) and t.get("title") and isinstance(t.get("spec"), dict) for t in self.tiles
+        ):
+            raise ValidationError({"tiles": 'Each tile needs a "title" and a "spec" object.'})
+
+
+class Dashboard(models.Model):
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="dashboards")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    template = models.ForeignKey(
+        DashboardTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="dashboards"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Saved filters, applied to every tile (the URL query string overrides them for a view).
+    date_from = models.CharField(max_length=20, default="-30d", help_text="ISO date or relative like -30d")
+    date_to = models.CharField(max_length=20, blank=True)
+    filters = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "template__position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "template"],
+                condition=models.Q(template__isnull=False),
+                name="dashboard_one_per_template",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.product})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:dashboard-detail", args=[self.pk])
+
+    @property
+    def is_standard(self) -> bool:
+        return self.template_id is not None
+
+
+class Tile(models.Model):
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="tiles")
+    title = models.CharField(max_length=200)
+    spec = models.JSONField()
+    width = models.PositiveSmallIntegerField(default=1, choices=[(1, "Half"), (2, "Full")])
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dashboard", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TileResult(models.Model):
+    """A tile's cached result for one set of effective filters (stale-while-revalidate)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        COMPUTING = "computing", "Computing"
+        READY = "ready", "Ready"
+        ERROR = "error", "Error"
+
+    tile = models.ForeignKey(Tile, on_delete=models.CASCADE, related_name="results")
+    filters_key = models.CharField(max_length=64)
+    filters = models.JSONField(default=dict)
+    result = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tile", "filters_key"], name="tileresult_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tile} [{self.filters_key[:8]}]"
+
+
+class ViolationType(models.Model):
+    """Each (event, reason code, property) seen once: a new one alerts the event's owner."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=200)
+    code = models.CharField(max_length=40)
+    property = models.CharField(max_length=200, blank=True)
+    example = models.CharField(max_length=500, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-count"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "event", "code", "property"], name="violationtype_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.code} {self.property}".strip()

@@ -46,12 +46,40 @@ def rollup_day(*, product_id: int, day: date) -> None:
         cursor.execute(_USER_DAILY, params)
 
 
+_DEFINITION_STATS = """
+WITH s AS (
+    SELECT event,
+           coalesce(sum(count) FILTER (WHERE day > (now() AT TIME ZONE 'UTC')::date - 30), 0) AS v,
+           min(day) FILTER (WHERE count > 0) AS first_day,
+           max(day) FILTER (WHERE count > 0) AS last_day
+    FROM analytics_eventdailyrollup WHERE product_id = %(product)s GROUP BY event
+)
+UPDATE analytics_eventdefinition d
+SET volume_30d = s.v,
+    first_seen = s.first_day::timestamp AT TIME ZONE 'UTC',
+    last_seen = (s.last_day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 second',
+    status = CASE WHEN d.status = 'planned' AND s.last_day IS NOT NULL THEN 'active' ELSE d.status END
+FROM s
+WHERE d.product_id = %(product)s AND d.name = s.event
+"""
+
+
+def definitions_refresh_stats(*, product_id: int) -> None:
+    """First/last seen and 30-day volume on the plan; a planned event that arrives becomes active."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DEFINITION_STATS, {"product": product_id})
+
+
 def rollup_dirty_days(limit: int = 1000) -> int:
     """Re-roll the dirty days; a day marked again while it was being rolled stays dirty."""
     done = 0
+    products: set[int] = set()
     for row in DirtyDay.objects.order_by("marked_at")[:limit]:
         with transaction.atomic():
             rollup_day(product_id=row.product_id, day=row.day)
             DirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
+        products.add(row.product_id)
         done += 1
+    for product_id in products:
+        definitions_refresh_stats(product_id=product_id)
     return done

@@ -47,8 +47,18 @@ class Gunicorn:
         setup_django()  # resolves DATABASE_URL/REDIS_URL (embedded if unset) into the env
         env = dict(os.environ, DEBUG=os.environ.get("BENCH_DEBUG", "1"))
         gunicorn = str(Path(sys.executable).parent / "gunicorn")
-        argv = [gunicorn, "portal.wsgi", "-b", f"127.0.0.1:{self.port}", "-w", str(self.workers),
-                "--threads", str(self.threads), "--log-level", "warning"]
+        argv = [
+            gunicorn,
+            "portal.wsgi",
+            "-b",
+            f"127.0.0.1:{self.port}",
+            "-w",
+            str(self.workers),
+            "--threads",
+            str(self.threads),
+            "--log-level",
+            "warning",
+        ]
         self.proc = subprocess.Popen(argv, cwd=PROJECT_DIR, env=env, start_new_session=True)
         deadline = time.monotonic() + 30
         while time.monotonic() < deadline:
@@ -109,12 +119,21 @@ class LoadResult:
         return self.pct(0.95)
 
     def line(self, label: str) -> str:
-        return (f"{label:<34} {self.rps:8.1f} req/s   p50 {self.p50:7.1f} ms   p95 {self.p95:7.1f} ms   "
-                f"errors {self.errors}/{self.requests}")
+        return (
+            f"{label:<34} {self.rps:8.1f} req/s   p50 {self.p50:7.1f} ms   p95 {self.p95:7.1f} ms   "
+            f"errors {self.errors}/{self.requests}"
+        )
 
 
-def load(port: int, paths: list[str], *, cookie: str = "", concurrency: int = 10, seconds: float = 10.0,
-         ok_statuses: tuple[int, ...] = (200,)) -> LoadResult:
+def load(
+    port: int,
+    paths: list[str],
+    *,
+    cookie: str = "",
+    concurrency: int = 10,
+    seconds: float = 10.0,
+    ok_statuses: tuple[int, ...] = (200,),
+) -> LoadResult:
     """`concurrency` keep-alive clients cycling through `paths` for `seconds`."""
     latencies: list[float] = []
     errors = 0

@@ -18,8 +18,10 @@ def main(seconds: float = 10.0) -> dict:
     print(home.line("GET / (logged in)"))
     print(health.line("GET /healthz (baseline)"))
     ratio = home.rps / health.rps if health.rps else 0
-    print(f"home throughput is {ratio:.2f}x the health check's; target p95 <= {TARGET_P95_MS:.0f} ms: "
-          f"{'MEETS TARGET' if home.p95 <= TARGET_P95_MS and home.errors == 0 else 'MISSES TARGET'}")
+    print(
+        f"home throughput is {ratio:.2f}x the health check's; target p95 <= {TARGET_P95_MS:.0f} ms: "
+        f"{'MEETS TARGET' if home.p95 <= TARGET_P95_MS and home.errors == 0 else 'MISSES TARGET'}"
+    )
     return {"home_rps": home.rps, "home_p95_ms": home.p95, "health_rps": health.rps}
 
 

@@ -22,6 +22,7 @@ admin.site.login_form = admin_login_form()
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke", views.token_revoke, name="token-revoke"),
     path("inbox/", views.inbox, name="inbox"),

@@ -113,3 +113,10 @@ def notification_prefs(request):
         for kind, label in NOTIFICATION_KINDS.items()
     ]
     return render(request, "portal/notification_prefs.html", {"rows": rows})
+
+
+def favicon(request):
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))

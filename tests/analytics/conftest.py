@@ -28,3 +28,14 @@ def make_source(product, enforcement="allow", name=None):
 @pytest.fixture
 def source_key(product):
     return make_source(product, "allow")
+
+
+@pytest.fixture(autouse=True)
+def _clear_cache():
+    """The rollup coalescing key lives in the real Redis cache and outlives a test."""
+    from django.core.cache import cache
+
+    from analytics.tasks import ROLLUP_PENDING_KEY
+
+    cache.delete(ROLLUP_PENDING_KEY)
+    yield
