@@ -9,6 +9,10 @@ from onboarding.selectors import CohortRamp
 from portal import charts
 
 
+def _short(text: str, size: int = 40) -> str:
+    return text if len(text) <= size else text[: size - 1] + "…"
+
+
 def ramp_trend(cohorts: list[CohortRamp]):
     """Median days from start to each milestone and to all-required-done, per start cohort."""
     x = [c.cohort for c in cohorts]
@@ -34,9 +38,14 @@ def ramp_trend(cohorts: list[CohortRamp]):
             )
         )
     charts.styled(
-        fig, title="Median days to ramp, by start cohort", x_title="Start cohort (month)", y_title="Days from start"
+        fig,
+        title="Median days to ramp, by start cohort",
+        x_title="Start cohort (month)",
+        y_title="Days from start",
+        height=380,
     )
     fig.update_xaxes(type="category")
+    fig.update_layout(legend={"orientation": "h", "y": -0.3, "x": 0}, margin={"b": 110})
     summary = "; ".join(
         f"{c.cohort}: {c.people} people, median {c.median_days_done:.0f} days to all required"
         if c.median_days_done is not None
@@ -50,13 +59,14 @@ def stuck_chart(rows: list[dict]):
     fig = go.Figure(
         go.Bar(
             x=[r["late"] for r in rows][::-1],
-            y=[r["task__title"][:48] for r in rows][::-1],
+            y=[_short(r["task__title"]) for r in rows][::-1],
+            customdata=[r["task__title"] for r in rows][::-1],
             orientation="h",
-            hovertemplate="%{y}: %{x} people late<extra></extra>",
+            hovertemplate="%{customdata}: %{x} people late<extra></extra>",
         )
     )
-    charts.styled(fig, title="Tasks most often overdue", x_title="People late on it", y_title="", height=340)
-    fig.update_layout(margin={"l": 260})
+    charts.styled(fig, title="Tasks most often overdue", x_title="People late on it", y_title="", height=380)
+    fig.update_layout(margin={"l": 250})
     return charts.chart_context(
         fig,
         chart_id="stuck-tasks",

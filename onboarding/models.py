@@ -341,6 +341,11 @@ class QuizAnswer(models.Model):
         return f"{self.attempt} · {'right' if self.correct else 'wrong'}"
 
 
+# Articles with at least this many votes and less than this share "useful" are flagged weak.
+WEAK_MIN_VOTES = 3
+WEAK_USEFUL_SHARE = 0.5
+
+
 class Article(models.Model):
     class Kind(models.TextChoices):
         PLAYBOOK = "playbook", "Playbook"

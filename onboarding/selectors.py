@@ -14,9 +14,12 @@ from django.utils import timezone
 
 from onboarding.milestones import MILESTONES, annotate_milestones, milestones_of
 from onboarding.models import (
+    WEAK_MIN_VOTES,
+    WEAK_USEFUL_SHARE,
     Article,
     Enrollment,
     EnrollmentTask,
+    Module,
     Phase,
     QuizAnswer,
     Task,
@@ -331,7 +334,13 @@ def article_list(*, query: str = "", tag: str = "") -> QuerySet[Article]:
 
 
 def article_get(*, slug: str) -> Article:
-    return article_list().prefetch_related("modules__track").get(slug=slug)
+    modules = Prefetch("modules", queryset=Module.objects.select_related("track"))
+    return article_list().prefetch_related(modules).get(slug=slug)
+
+
+def article_is_weak(article: Article) -> bool:
+    """Enough votes, and too few of them say “useful” (article_list() annotates the counts)."""
+    return article.n_votes >= WEAK_MIN_VOTES and article.n_useful < article.n_votes * WEAK_USEFUL_SHARE
 
 
 def article_tags() -> list[str]:

@@ -15,6 +15,8 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from onboarding.models import (
+    WEAK_MIN_VOTES,
+    WEAK_USEFUL_SHARE,
     Article,
     ArticleVote,
     Choice,
@@ -34,9 +36,6 @@ from portal.services import audit_record, notify
 
 # A task added to a running enrollment is never due in the past: it gets at least this long.
 NEW_TASK_GRACE_DAYS = 7
-# Articles with at least this many votes and less than this share "useful" are flagged weak.
-WEAK_MIN_VOTES = 3
-WEAK_USEFUL_SHARE = 0.5
 
 
 # --- Tracks -------------------------------------------------------------------------------

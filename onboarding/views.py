@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.db.models import Prefetch
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -245,7 +244,7 @@ def metrics(request):
     finished = [r.days_to_required_done for r in rows if r.days_to_required_done is not None]
     context = {
         "rows": rows,
-        "cohorts": cohorts,
+        "cohort_ramps": cohorts,
         "stuck": stuck,
         "missed": missed,
         "tracks": selectors.track_list(user=request.user),
@@ -270,27 +269,22 @@ def articles(request):
     tag = request.GET.get("tag", "").strip()[:40]
     rows = list(selectors.article_list(query=query, tag=tag)[:100])
     for row in rows:
-        row.weak = row.n_votes >= services.WEAK_MIN_VOTES and row.n_useful < row.n_votes * services.WEAK_USEFUL_SHARE
+        row.weak = selectors.article_is_weak(row)
     context = {"articles": rows, "query": query, "tag": tag, "tags": selectors.article_tags()}
     return render(request, "onboarding/articles.html", context)
 
 
 def article_detail(request, slug: str):
-    article = get_object_or_404(
-        selectors.article_list().prefetch_related(
-            Prefetch("modules", queryset=selectors.Module.objects.select_related("track"))
-        ),
-        slug=slug,
-    )
-    my_vote = article.votes.filter(user=request.user).first()
-    weak = (
-        article.n_votes >= services.WEAK_MIN_VOTES and article.n_useful < article.n_votes * services.WEAK_USEFUL_SHARE
-    )
-    return render(
-        request,
-        "onboarding/article.html",
-        {"article": article, "my_vote": my_vote, "weak": weak},
-    )
+    try:
+        article = selectors.article_get(slug=slug)
+    except Article.DoesNotExist as exc:
+        raise Http404("No such article.") from exc
+    context = {
+        "article": article,
+        "my_vote": article.votes.filter(user=request.user).first(),
+        "weak": selectors.article_is_weak(article),
+    }
+    return render(request, "onboarding/article.html", context)
 
 
 @require_POST
