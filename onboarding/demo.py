@@ -542,11 +542,18 @@ def _answer_quiz(enrollment: Enrollment, quiz: Quiz, day: dt.date, rng: random.R
             passed=passed,
             submitted_at=_at(day, 10 + number),
         )
-        for question, ok in results:
-            correct = [c for c in question.choices.all() if c.correct]
-            wrong = [c for c in question.choices.all() if not c.correct]
-            answer = QuizAnswer.objects.create(attempt=attempt, question=question, correct=ok)
-            answer.choices.set(correct if ok else wrong[:1])
+        answers = QuizAnswer.objects.bulk_create(
+            QuizAnswer(attempt=attempt, question=question, correct=ok) for question, ok in results
+        )
+        links = []
+        for answer, (question, ok) in zip(answers, results, strict=True):
+            chosen = (
+                [c for c in question.choices.all() if c.correct]
+                if ok
+                else [c for c in question.choices.all() if not c.correct][:1]
+            )
+            links += [QuizAnswer.choices.through(quizanswer_id=answer.pk, choice_id=c.pk) for c in chosen]
+        QuizAnswer.choices.through.objects.bulk_create(links)
         if passed:
             enrollment.items.filter(task__quiz=quiz).update(completed_at=attempt.submitted_at)
             return
@@ -556,6 +563,7 @@ def _progress(enrollment: Enrollment, rng: random.Random, *, overdue_title: str 
     """Complete what is due (some late), leaving open what is not due yet."""
     today = timezone.localdate()
     items = list(enrollment.items.select_related("task__quiz").order_by("due_on", "task__order"))
+    done = []
     for item in items:
         task = item.task
         if task.title == overdue_title:
@@ -569,7 +577,8 @@ def _progress(enrollment: Enrollment, rng: random.Random, *, overdue_title: str 
             _answer_quiz(enrollment, task.quiz, min(done_on, today - dt.timedelta(days=1)), rng, fail_first=late > 0)
             continue
         item.completed_at = _at(min(done_on, today - dt.timedelta(days=1)), 9 + rng.randint(0, 8))
-        item.save(update_fields=["completed_at"])
+        done.append(item)
+    EnrollmentTask.objects.bulk_update(done, ["completed_at"])
     open_required = enrollment.items.filter(task__required=True, completed_at__isnull=True).exists()
     if not open_required:
         last = max(i.completed_at for i in enrollment.items.filter(task__required=True))
