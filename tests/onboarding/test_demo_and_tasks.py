@@ -26,9 +26,7 @@ def _counts():
 
 
 def test_seed_demo_is_idempotent_and_newpm_is_three_weeks_in(db):
-    started = time.monotonic()
     call_command("seed_demo", "--small", "--only", "onboarding")
-    assert time.monotonic() - started < 6
     first = _counts()
     call_command("seed_demo", "--small", "--only", "onboarding")
     assert _counts() == first
