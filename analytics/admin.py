@@ -1,0 +1,150 @@
+"""Ops leads manage the tracking plan, naming rules and sources here."""
+
+from __future__ import annotations
+
+from django.contrib import admin, messages
+from django.utils.html import format_html
+
+from analytics import services
+from analytics.models import (
+    Event,
+    EventDefinition,
+    NamingRule,
+    PlanChange,
+    PropertyDefinition,
+    RejectedEvent,
+    Source,
+)
+from portal.services import audit_record
+
+
+@admin.register(NamingRule)
+class NamingRuleAdmin(admin.ModelAdmin):
+    list_display = ["name", "applies_to", "pattern", "description", "is_active"]
+    list_filter = ["applies_to", "is_active"]
+    search_fields = ["name", "pattern", "description"]
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="naming_rule.update" if change else "naming_rule.create",
+            target=obj,
+            changes={f: str(form.cleaned_data.get(f)) for f in form.changed_data},
+        )
+
+
+class PropertyDefinitionInline(admin.TabularInline):
+    model = PropertyDefinition
+    extra = 1
+    fields = ["name", "type", "enum_values", "required", "pii", "description"]
+
+
+@admin.register(EventDefinition)
+class EventDefinitionAdmin(admin.ModelAdmin):
+    list_display = ["name", "product", "status", "owner", "verified", "volume_30d", "last_seen", "tag_list"]
+    list_filter = ["product", "status", "verified", "owner"]
+    search_fields = ["name", "description", "tags"]
+    list_select_related = ["product", "owner"]
+    autocomplete_fields = ["owner"]
+    readonly_fields = ["first_seen", "last_seen", "volume_30d", "created_at", "updated_at"]
+    inlines = [PropertyDefinitionInline]
+    actions = ["mark_verified", "mark_deprecated"]
+
+    @admin.display(description="Tags")
+    def tag_list(self, obj):
+        return ", ".join(obj.tags)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        services.plan_record_change(obj=obj, by=request.user, created=not change, changed=form.changed_data)
+
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        for obj in formset.new_objects:
+            services.plan_record_change(obj=obj, by=request.user, created=True, changed=["type", "required", "pii"])
+        for obj, changed in formset.changed_objects:
+            services.plan_record_change(obj=obj, by=request.user, created=False, changed=changed)
+        for obj in formset.deleted_objects:
+            services.plan_record_delete(obj=obj, by=request.user)
+
+    @admin.action(description="Mark verified")
+    def mark_verified(self, request, queryset):
+        for definition in queryset:
+            services.event_definition_update(definition=definition, by=request.user, verified=True)
+
+    @admin.action(description="Deprecate")
+    def mark_deprecated(self, request, queryset):
+        for definition in queryset:
+            services.event_definition_update(definition=definition, by=request.user, status="deprecated")
+
+
+@admin.register(Source)
+class SourceAdmin(admin.ModelAdmin):
+    list_display = ["name", "product", "enforcement", "prefix", "created_at", "last_used_at", "state"]
+    list_filter = ["product", "enforcement"]
+    search_fields = ["name", "prefix"]
+    list_select_related = ["product"]
+    readonly_fields = ["prefix", "created_by", "created_at", "last_used_at", "revoked_at"]
+    actions = ["revoke"]
+
+    @admin.display(description="State")
+    def state(self, obj):
+        return "revoked" if obj.revoked_at else "active"
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            super().save_model(request, obj, form, change)
+            audit_record(actor=request.user, action="source.update", target=obj, changes={"fields": form.changed_data})
+            return
+        source, secret = services.source_create(
+            product=obj.product, name=obj.name, enforcement=obj.enforcement, by=request.user
+        )
+        obj.pk = source.pk
+        obj.prefix, obj.key_hash = source.prefix, source.key_hash
+        messages.warning(
+            request,
+            format_html("Write key for {} (shown once — copy it now): <code>{}</code>", source.name, secret),
+        )
+
+    @admin.action(description="Revoke the write key")
+    def revoke(self, request, queryset):
+        for source in queryset:
+            services.source_revoke(source=source, by=request.user)
+        messages.success(request, f"Revoked {queryset.count()} key(s).")
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(PlanChange)
+class PlanChangeAdmin(ReadOnlyAdmin):
+    list_display = ["at", "product", "actor", "action", "target"]
+    list_filter = ["product", "action"]
+    search_fields = ["target"]
+    list_select_related = ["product", "actor"]
+
+
+@admin.register(Event)
+class EventAdmin(ReadOnlyAdmin):
+    list_display = ["timestamp", "product", "event", "distinct_id", "status", "source"]
+    list_filter = ["status", "product"]
+    search_fields = ["event", "distinct_id"]
+    list_select_related = ["product", "source"]
+    show_full_result_count = False
+
+
+@admin.register(RejectedEvent)
+class RejectedEventAdmin(ReadOnlyAdmin):
+    list_display = ["received_at", "product", "event", "source"]
+    list_filter = ["product"]
+    search_fields = ["event"]
+    list_select_related = ["product", "source"]

@@ -1,1 +1,442 @@
-"""Analytics models."""
+"""Analytics: the tracking plan, ingestion sources, raw events, rollups, insights, dashboards.
+
+Raw events are append-only and written in bulk (see services.events_ingest); pages read
+rollups and cached tile results, never scan raw events on a request.
+"""
+
+from __future__ import annotations
+
+import re
+
+from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import BrinIndex
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+
+
+class NamingRule(models.Model):
+    """A naming convention ops leads enforce on new or renamed definitions."""
+
+    class AppliesTo(models.TextChoices):
+        EVENT = "event", "Event names"
+        PROPERTY = "property", "Property names"
+
+    name = models.CharField(max_length=120, unique=True, help_text="e.g. snake_case object_action")
+    applies_to = models.CharField(max_length=10, choices=AppliesTo.choices, default=AppliesTo.EVENT)
+    pattern = models.CharField(max_length=300, help_text="A regular expression the whole name must match")
+    description = models.CharField(max_length=300, blank=True, help_text="Shown when a name is refused")
+    is_active = models.BooleanField(default=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["applies_to", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        try:
+            re.compile(self.pattern)
+        except re.error as exc:
+            raise ValidationError({"pattern": f"Not a valid regular expression: {exc}."}) from exc
+
+    def check_name(self, name: str) -> str | None:
+        """The refusal sentence if `name` breaks this rule, else None."""
+        if re.fullmatch(self.pattern, name):
+            return None
+        hint = f" ({self.description})" if self.description else ""
+        return f"'{name}' breaks the naming rule '{self.name}'{hint}: it must match {self.pattern}."
+
+
+def naming_errors(name: str, applies_to: str) -> list[str]:
+    rules = NamingRule.objects.filter(is_active=True, applies_to=applies_to)
+    return [msg for rule in rules if (msg := rule.check_name(name))]
+
+
+class EventDefinition(models.Model):
+    class Status(models.TextChoices):
+        PLANNED = "planned", "Planned"
+        ACTIVE = "active", "Active"
+        DEPRECATED = "deprecated", "Deprecated"
+        HIDDEN = "hidden", "Hidden"
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="event_definitions")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="owned_events"
+    )
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.PLANNED)
+    tags = ArrayField(models.CharField(max_length=40), default=list, blank=True)
+    verified = models.BooleanField(default=False)
+    first_seen = models.DateTimeField(null=True, blank=True)
+    last_seen = models.DateTimeField(null=True, blank=True)
+    volume_30d = models.BigIntegerField(default=0, help_text="Accepted events in the last 30 days (from rollups)")
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "name"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="eventdef_unique_per_product")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:event-detail", args=[self.product.slug, self.name])
+
+    def clean(self) -> None:
+        if not self.name:
+            return
+        previous = None
+        if self.pk:
+            previous = EventDefinition.objects.filter(pk=self.pk).values_list("name", flat=True).first()
+        if previous != self.name:  # new or renamed: the naming rules apply
+            errors = naming_errors(self.name, NamingRule.AppliesTo.EVENT)
+            if errors:
+                raise ValidationError({"name": errors})
+
+
+class PropertyDefinition(models.Model):
+    class Type(models.TextChoices):
+        STRING = "string", "String"
+        NUMBER = "number", "Number"
+        BOOLEAN = "boolean", "Boolean"
+        DATETIME = "datetime", "Date-time (ISO-8601)"
+        ENUM = "enum", "Enum (allowed values)"
+
+    class Pii(models.TextChoices):
+        NONE = "none", "Not personal"
+        PSEUDONYMOUS = "pseudonymous", "Pseudonymous (IDs)"
+        PERSONAL = "personal", "Personal (name, email, address)"
+        SENSITIVE = "sensitive", "Sensitive (payment, health)"
+
+    event = models.ForeignKey(EventDefinition, on_delete=models.CASCADE, related_name="properties")
+    name = models.CharField(max_length=200)
+    type = models.CharField(max_length=10, choices=Type.choices, default=Type.STRING)
+    enum_values = ArrayField(models.CharField(max_length=200), default=list, blank=True)
+    required = models.BooleanField(default=False)
+    description = models.TextField(blank=True)
+    pii = models.CharField("PII class", max_length=14, choices=Pii.choices, default=Pii.NONE)
+
+    class Meta:
+        ordering = ["event", "name"]
+        constraints = [models.UniqueConstraint(fields=["event", "name"], name="propdef_unique_per_event")]
+
+    def __str__(self) -> str:
+        return f"{self.event.name}.{self.name}"
+
+    def clean(self) -> None:
+        errors: dict[str, list[str]] = {}
+        if self.type == self.Type.ENUM and not self.enum_values:
+            errors["enum_values"] = ["An enum property needs at least one allowed value."]
+        if self.type != self.Type.ENUM and self.enum_values:
+            errors["enum_values"] = ["Allowed values only apply to enum properties."]
+        if self.name:
+            previous = None
+            if self.pk:
+                previous = PropertyDefinition.objects.filter(pk=self.pk).values_list("name", flat=True).first()
+            if previous != self.name:
+                naming = naming_errors(self.name, NamingRule.AppliesTo.PROPERTY)
+                if naming:
+                    errors["name"] = naming
+        if errors:
+            raise ValidationError(errors)
+
+
+class PlanChange(models.Model):
+    """Change history of the tracking plan: who changed what, when."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="plan_changes")
+    at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL)
+    action = models.CharField(max_length=40, help_text="event.create, event.update, property.delete, plan.import…")
+    target = models.CharField(max_length=300)
+    changes = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.action} {self.target}"
+
+
+class Source(models.Model):
+    """Where events come from. The write key is shown once and stored as a SHA-256."""
+
+    class Enforcement(models.TextChoices):
+        ALLOW = "allow", "Allow (store, flag violations)"
+        QUARANTINE = "quarantine", "Quarantine violating events"
+        REJECT = "reject", "Reject violating events"
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="event_sources")
+    name = models.CharField(max_length=120)
+    enforcement = models.CharField(max_length=12, choices=Enforcement.choices, default=Enforcement.ALLOW)
+    prefix = models.CharField(max_length=16, editable=False, help_text="First characters, to recognise the key")
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    last_used_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["product", "name"]
+        constraints = [models.UniqueConstraint(fields=["product", "name"], name="source_unique_per_product")]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.prefix}…)"
+
+    @property
+    def is_active(self) -> bool:
+        return self.revoked_at is None
+
+
+class Event(models.Model):
+    """A raw event. Append-only, written in bulk; BRIN on timestamp for time-range scans."""
+
+    class Status(models.TextChoices):
+        ACCEPTED = "accepted", "Accepted"
+        QUARANTINED = "quarantined", "Quarantined"
+
+    id = models.BigAutoField(primary_key=True)
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    uuid = models.UUIDField(null=True, blank=True)
+    event = models.CharField(max_length=200)
+    distinct_id = models.CharField(max_length=200)
+    timestamp = models.DateTimeField()
+    received_at = models.DateTimeField()
+    properties = models.JSONField(default=dict, blank=True)
+    status = models.CharField(max_length=12, choices=Status.choices, default=Status.ACCEPTED)
+    reasons = models.JSONField(default=list, blank=True, help_text="Plan violations: [{code, message}]")
+
+    class Meta:
+        indexes = [
+            BrinIndex(fields=["timestamp"], name="event_ts_brin"),
+            models.Index(fields=["product", "event", "timestamp"], name="event_product_event_ts"),
+        ]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "uuid"], condition=models.Q(uuid__isnull=False), name="event_uuid_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event} {self.distinct_id} {self.timestamp:%Y-%m-%d %H:%M}"
+
+
+class RejectedEvent(models.Model):
+    """What a source sent that was refused: kept with its reasons so nothing is silently lost."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    received_at = models.DateTimeField(db_index=True)
+    event = models.CharField(max_length=200, blank=True)
+    payload = models.JSONField()
+    reasons = models.JSONField(default=list)
+
+    class Meta:
+        ordering = ["-received_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"rejected {self.event or '(no name)'}"
+
+
+class DirtyDay(models.Model):
+    """A (product, day) whose rollups must be recomputed (new or late events arrived)."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    marked_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day"], name="dirtyday_once")]
+
+    def __str__(self) -> str:
+        return f"{self.product_id} {self.day}"
+
+
+class EventDailyRollup(models.Model):
+    """Per product, day and event: accepted count and unique users, flagged and quarantined counts."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    event = models.CharField(max_length=200)
+    count = models.BigIntegerField(default=0)
+    uniques = models.BigIntegerField(default=0)
+    flagged = models.BigIntegerField(default=0, help_text="Accepted but violating the plan (allow mode)")
+    quarantined = models.BigIntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day", "event"], name="eventdaily_once")]
+        indexes = [models.Index(fields=["product", "event", "day"], name="eventdaily_product_event_day")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.event}: {self.count}"
+
+
+class UserDailyActivity(models.Model):
+    """One row per active user and day: the base of DAU/WAU/MAU, stickiness and retention."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    distinct_id = models.CharField(max_length=200)
+    events = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day", "distinct_id"], name="userdaily_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.distinct_id}"
+
+
+class Insight(models.Model):
+    """A saved question: a JSON query spec (see analytics/queries.py) with its last result."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="insights")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    spec = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:insight-detail", args=[self.pk])
+
+
+class DashboardTemplate(models.Model):
+    """A standard dashboard every product gets. Tile specs may use placeholders resolved per
+    product: "$key_funnel" (events tagged funnel:1, funnel:2…), "$feature_events" (tagged feature)."""
+
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=60, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    tiles = models.JSONField(default=list, help_text='[{"title": "...", "spec": {...}, "width": 1|2}]')
+    position = models.PositiveSmallIntegerField(default=0)
+    is_active = models.BooleanField(default=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def clean(self) -> None:
+        if not isinstance(self.tiles, list) or not all(
+            isinstance(t, dict) and t.get("title") and isinstance(t.get("spec"), dict) for t in self.tiles
+        ):
+            raise ValidationError({"tiles": 'Each tile needs a "title" and a "spec" object.'})
+
+
+class Dashboard(models.Model):
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="dashboards")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    template = models.ForeignKey(
+        DashboardTemplate, null=True, blank=True, on_delete=models.SET_NULL, related_name="dashboards"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Saved filters, applied to every tile (the URL query string overrides them for a view).
+    date_from = models.CharField(max_length=20, default="-30d", help_text="ISO date or relative like -30d")
+    date_to = models.CharField(max_length=20, blank=True)
+    filters = models.JSONField(default=list, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["product", "template__position", "name"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["product", "template"],
+                condition=models.Q(template__isnull=False),
+                name="dashboard_one_per_template",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.product})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("analytics:dashboard-detail", args=[self.pk])
+
+    @property
+    def is_standard(self) -> bool:
+        return self.template_id is not None
+
+
+class Tile(models.Model):
+    dashboard = models.ForeignKey(Dashboard, on_delete=models.CASCADE, related_name="tiles")
+    title = models.CharField(max_length=200)
+    spec = models.JSONField()
+    width = models.PositiveSmallIntegerField(default=1, choices=[(1, "Half"), (2, "Full")])
+    position = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["dashboard", "position", "id"]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class TileResult(models.Model):
+    """A tile's cached result for one set of effective filters (stale-while-revalidate)."""
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        COMPUTING = "computing", "Computing"
+        READY = "ready", "Ready"
+        ERROR = "error", "Error"
+
+    tile = models.ForeignKey(Tile, on_delete=models.CASCADE, related_name="results")
+    filters_key = models.CharField(max_length=64)
+    filters = models.JSONField(default=dict)
+    result = models.JSONField(null=True, blank=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
+    error = models.TextField(blank=True)
+    computed_at = models.DateTimeField(null=True, blank=True)
+    requested_at = models.DateTimeField(null=True, blank=True)
+    duration_ms = models.IntegerField(null=True, blank=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["tile", "filters_key"], name="tileresult_once")]
+
+    def __str__(self) -> str:
+        return f"{self.tile} [{self.filters_key[:8]}]"
+
+
+class ViolationType(models.Model):
+    """Each (event, reason code, property) seen once: a new one alerts the event's owner."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    event = models.CharField(max_length=200)
+    code = models.CharField(max_length=40)
+    property = models.CharField(max_length=200, blank=True)
+    example = models.CharField(max_length=500, blank=True)
+    first_seen = models.DateTimeField()
+    last_seen = models.DateTimeField()
+    count = models.BigIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-count"]
+        constraints = [
+            models.UniqueConstraint(fields=["product", "event", "code", "property"], name="violationtype_once")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.event}: {self.code} {self.property}".strip()

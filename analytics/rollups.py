@@ -1,0 +1,85 @@
+"""Rollups: recomputing a (product, day) from raw events. Idempotent: delete + insert in one
+transaction, so re-running a day gives the same rows and late events re-roll their day."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from django.db import connection, transaction
+
+from analytics.models import DirtyDay
+
+_EVENT_DAILY = """
+INSERT INTO analytics_eventdailyrollup (product_id, day, event, count, uniques, flagged, quarantined)
+SELECT product_id, %(day)s, event,
+       count(*) FILTER (WHERE status = 'accepted'),
+       count(DISTINCT distinct_id) FILTER (WHERE status = 'accepted'),
+       count(*) FILTER (WHERE status = 'accepted' AND reasons <> '[]'::jsonb),
+       count(*) FILTER (WHERE status = 'quarantined')
+FROM analytics_event
+WHERE product_id = %(product)s AND timestamp >= %(day)s::date AND timestamp < %(day)s::date + 1
+GROUP BY product_id, event
+"""
+
+_USER_DAILY = """
+INSERT INTO analytics_userdailyactivity (product_id, day, distinct_id, events)
+SELECT product_id, %(day)s, distinct_id, count(*)
+FROM analytics_event
+WHERE product_id = %(product)s AND timestamp >= %(day)s::date AND timestamp < %(day)s::date + 1
+  AND status = 'accepted'
+GROUP BY product_id, distinct_id
+"""
+
+
+@transaction.atomic
+def rollup_day(*, product_id: int, day: date) -> None:
+    params = {"product": product_id, "day": day}
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL timezone = 'UTC'")
+        cursor.execute(
+            "DELETE FROM analytics_eventdailyrollup WHERE product_id = %(product)s AND day = %(day)s", params
+        )
+        cursor.execute(
+            "DELETE FROM analytics_userdailyactivity WHERE product_id = %(product)s AND day = %(day)s", params
+        )
+        cursor.execute(_EVENT_DAILY, params)
+        cursor.execute(_USER_DAILY, params)
+
+
+_DEFINITION_STATS = """
+WITH s AS (
+    SELECT event,
+           coalesce(sum(count) FILTER (WHERE day > (now() AT TIME ZONE 'UTC')::date - 30), 0) AS v,
+           min(day) FILTER (WHERE count > 0) AS first_day,
+           max(day) FILTER (WHERE count > 0) AS last_day
+    FROM analytics_eventdailyrollup WHERE product_id = %(product)s GROUP BY event
+)
+UPDATE analytics_eventdefinition d
+SET volume_30d = s.v,
+    first_seen = s.first_day::timestamp AT TIME ZONE 'UTC',
+    last_seen = (s.last_day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 second',
+    status = CASE WHEN d.status = 'planned' AND s.last_day IS NOT NULL THEN 'active' ELSE d.status END
+FROM s
+WHERE d.product_id = %(product)s AND d.name = s.event
+"""
+
+
+def definitions_refresh_stats(*, product_id: int) -> None:
+    """First/last seen and 30-day volume on the plan; a planned event that arrives becomes active."""
+    with connection.cursor() as cursor:
+        cursor.execute(_DEFINITION_STATS, {"product": product_id})
+
+
+def rollup_dirty_days(limit: int = 1000) -> int:
+    """Re-roll the dirty days; a day marked again while it was being rolled stays dirty."""
+    done = 0
+    products: set[int] = set()
+    for row in DirtyDay.objects.order_by("marked_at")[:limit]:
+        with transaction.atomic():
+            rollup_day(product_id=row.product_id, day=row.day)
+            DirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
+        products.add(row.product_id)
+        done += 1
+    for product_id in products:
+        definitions_refresh_stats(product_id=product_id)
+    return done
