@@ -269,7 +269,7 @@ def insight_detail(request, pk: int):
     return Response(InsightDetailSerializer(insight).data)
 
 
-@extend_schema(responses={200: InsightSerializer})
+@extend_schema(request=None, responses={200: InsightSerializer})
 @api_view(["POST"])
 def insight_publish(request, pk: int):
     insight = get_object_or_404(selectors.insights_visible(request.user), pk=pk)
