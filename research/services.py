@@ -458,7 +458,10 @@ def study_invite(*, study: Study, participant_ids: list[int], by: User) -> int:
     access.require_manage_study(by, study)
     if study.status not in (StudyStatus.RECRUITING, StudyStatus.FIELDWORK):
         raise ValidationError({"study": "Invite participants while the study is recruiting or in fieldwork."})
-    ids = sorted({int(i) for i in participant_ids})
+    try:
+        ids = sorted({int(i) for i in participant_ids})
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"participants": "Participant ids must be numbers."}) from exc
     if not ids:
         raise ValidationError({"participants": "Pick at least one participant to invite."})
     result = eligibility.evaluate(

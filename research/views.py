@@ -439,8 +439,11 @@ def insight_list(request):
 def insight_create(request):
     access.require_writer(request.user)
     study = None
-    if request.GET.get("study") or request.POST.get("study"):
-        study = get_object_or_404(Study, pk=request.GET.get("study") or request.POST.get("study"))
+    study_id = request.GET.get("study") or request.POST.get("study") or ""
+    if study_id:
+        if not study_id.isdigit():
+            raise Http404("No such study.")
+        study = get_object_or_404(Study, pk=study_id)
     form = forms.InsightForm(request.POST or None, initial={"products": study.products.all() if study else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -206,3 +206,13 @@ def test_invite_api_refuses_bad_input_with_reasons(api_client, researcher, pm, r
     api_client.force_authenticate(pm)
     other = api_client.post(f"/api/v1/research/studies/{study.pk}/invite", {"participants": [person.pk]}, format="json")
     assert other.status_code == 403
+
+
+def test_malformed_ids_are_4xx_not_500(client, researcher):
+    study = StudyFactory(owner=researcher, status="recruiting")
+    client.force_login(researcher)
+    response = client.post(f"/research/studies/{study.pk}/invite", {"participant": ["abc"]}, follow=True)
+    assert response.status_code == 200
+    assert "Participant ids must be numbers." in response.content.decode()
+    assert client.get("/research/insights/new/?study=abc").status_code == 404
+    assert client.get("/research/participants/?q=P-abc&page=zz").status_code == 200
