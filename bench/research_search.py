@@ -134,7 +134,7 @@ def _naive(query: str) -> int:
     return len(highlights) + len(notes)
 
 
-def main(rounds: int = 4) -> dict:
+def main(rounds: int = 2) -> dict:
     from bench.common import setup_django
 
     setup_django()
