@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -258,7 +257,8 @@ def _upsert_accounts(cleaned: list[dict]) -> tuple[dict[str, CustomerAccount], d
             if key in account:
                 merged[key] = account[key]
         for contact in account["contacts"]:
-            merged["contacts"][contact["email"]] = contact["name"]
+            if contact["name"] or contact["email"] not in merged["contacts"]:
+                merged["contacts"][contact["email"]] = contact["name"]
     if not wanted:
         return {}, {}
     existing = {a.name_key: a for a in CustomerAccount.objects.filter(name_key__in=list(wanted))}
@@ -986,6 +986,66 @@ def _spike_alert(*, theme: Theme, week: signals_mod.Week) -> None:
             url=theme.get_absolute_url(),
             dedupe_key=f"feedback.spike:{theme.pk}:{week.week.isoformat()}",
         )
-    emails = [u.email for u in recipients.values() if u.email]
-    if settings.EMAIL_HOST and emails:
-        send_mail(title, body, None, emails, fail_silently=True)
+
+
+# --- close the loop -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def roadmap_link_create(*, roadmap_item, theme: Theme | None = None, item: FeedbackItem | None = None, by: User):
+    """Link a theme or an item to the roadmap item that answers it (the product's team)."""
+    from feedback.models import RoadmapLink
+    from portal.permissions import require_product_edit
+
+    require_product_edit(by, roadmap_item.product)
+    if (theme is None) == (item is None):
+        raise ValidationError({"theme": "Link either a theme or an item."})
+    link, created = RoadmapLink.objects.get_or_create(
+        roadmap_item=roadmap_item, theme=theme, item=item, defaults={"created_by": by}
+    )
+    if created:
+        audit_record(
+            actor=by,
+            action="feedback.roadmap_link",
+            target=roadmap_item,
+            changes={"theme": theme.pk if theme else None, "item": item.pk if item else None},
+        )
+    return link
+
+
+@transaction.atomic
+def roadmap_link_delete(*, link, by: User) -> None:
+    from portal.permissions import require_product_edit
+
+    require_product_edit(by, link.roadmap_item.product)
+    audit_record(actor=by, action="feedback.roadmap_unlink", target=link.roadmap_item,
+                 changes={"theme": link.theme_id, "item": link.item_id})  # fmt: skip
+    link.delete()
+
+
+def shipped_loops_notify() -> int:
+    """When a linked roadmap item ships, tell its owner (and the product's PM) who asked."""
+    from feedback import selectors
+    from feedback.models import RoadmapLink
+
+    links = list(
+        RoadmapLink.objects.filter(roadmap_item__status="shipped", notified_at__isnull=True).select_related(
+            "roadmap_item__product__pm_owner", "roadmap_item__owner"
+        )
+    )
+    told = 0
+    for roadmap_item in {link.roadmap_item for link in links}:
+        accounts = selectors.loop_accounts(roadmap_item, with_contacts=False)
+        recipients = {u for u in (roadmap_item.owner, roadmap_item.product.pm_owner) if u is not None}
+        for user in recipients:
+            notify(
+                user=user,
+                kind="feedback.loop",
+                title=f"“{roadmap_item.title}” shipped — {len(accounts)} accounts asked for it",
+                body="Tell the customers who asked: the close-the-loop page lists them with their contacts.",
+                url=reverse("feedback:loop", args=[roadmap_item.pk]),
+                dedupe_key=f"feedback.loop:{roadmap_item.pk}",
+            )
+        told += 1
+    RoadmapLink.objects.filter(pk__in=[link.pk for link in links]).update(notified_at=timezone.now())
+    return told

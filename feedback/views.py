@@ -13,14 +13,24 @@ from django.core.paginator import Paginator
 from django.db.models import Avg, Count, Sum
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from feedback import selectors, services
-from feedback.models import FeedbackItem, FeedbackSource, Segment, SourceKind, Theme, ThemeStatus, ThemeWeek
+from feedback.models import (
+    FeedbackItem,
+    FeedbackSource,
+    RoadmapLink,
+    Segment,
+    SourceKind,
+    Theme,
+    ThemeStatus,
+    ThemeWeek,
+)
 from portal.charts import chart_context, styled
 from portal.models import Product
-from portal.permissions import require_ops_lead
+from portal.permissions import can_edit_product, require_ops_lead
 
 PERIODS = {"4": 4, "12": 12, "26": 26, "52": 52}
 
@@ -221,6 +231,7 @@ def theme_detail(request, pk: int):
             "rename_form": RenameForm(initial={"label": theme.label}),
             "merge_form": MergeForm(theme=theme),
             "links": links,
+            "roadmap_choices": _roadmap_choices(request.user, theme.product),
             "section": "themes",
             "latest": list(weeks)[-1] if weeks else None,
         },
@@ -228,12 +239,98 @@ def theme_detail(request, pk: int):
 
 
 def _roadmap_links(*, theme=None, item=None):
-    try:
-        from feedback.models import RoadmapLink
-    except ImportError:
-        return None
     qs = RoadmapLink.objects.select_related("roadmap_item", "created_by")
     return list(qs.filter(theme=theme) if theme else qs.filter(item=item))
+
+
+def _roadmap_choices(user, product):
+    from tooling.models import RoadmapItem
+
+    if product is None or not can_edit_product(user, product):
+        return []
+    return list(RoadmapItem.objects.filter(product=product).exclude(status="dropped").order_by("title"))
+
+
+@require_POST
+def link_create(request):
+    from tooling.models import RoadmapItem
+
+    roadmap_item = get_object_or_404(RoadmapItem.objects.select_related("product"), pk=request.POST.get("roadmap_item"))
+    theme = Theme.objects.filter(pk=request.POST.get("theme")).first() if request.POST.get("theme") else None
+    item = FeedbackItem.objects.filter(pk=request.POST.get("item")).first() if request.POST.get("item") else None
+    try:
+        services.roadmap_link_create(roadmap_item=roadmap_item, theme=theme, item=item, by=request.user)
+        messages.success(request, f"Linked to “{roadmap_item.title}”. When it ships, its page lists who to tell.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    target = theme or item
+    return redirect(target.get_absolute_url() if target else "feedback:loops")
+
+
+@require_POST
+def link_delete(request, pk: int):
+    link = get_object_or_404(RoadmapLink.objects.select_related("roadmap_item__product"), pk=pk)
+    services.roadmap_link_delete(link=link, by=request.user)
+    messages.success(request, "Link removed.")
+    return HttpResponseRedirect(request.POST.get("next") or reverse("feedback:loops"))
+
+
+def loops(request):
+    """Close the loop: roadmap items that answer feedback, shipped ones first."""
+    from tooling.models import RoadmapItem
+
+    f = _filters(request)
+    qs = RoadmapItem.objects.filter(feedback_links__isnull=False).select_related("product", "owner").distinct()
+    if f["product"]:
+        qs = qs.filter(product=f["product"])
+    qs = qs.annotate(
+        themes=Count("feedback_links__theme", distinct=True), items=Count("feedback_links__item", distinct=True)
+    ).order_by("-status", "title")
+    rows = list(qs)
+    shipped = [r for r in rows if r.status == "shipped"]
+    others = [r for r in rows if r.status != "shipped"]
+    return render(request, "feedback/loops.html", {**f, "shipped": shipped, "others": others, "section": "loop"})
+
+
+def loop_detail(request, pk: int):
+    from tooling.models import RoadmapItem
+
+    roadmap_item = get_object_or_404(RoadmapItem.objects.select_related("product", "owner"), pk=pk)
+    with_contacts = selectors.can_see_contacts(request.user)
+    accounts = selectors.loop_accounts(roadmap_item, with_contacts=with_contacts)
+    if request.GET.get("format") == "csv":
+        return _accounts_csv(roadmap_item, accounts, with_contacts)
+    links = list(RoadmapLink.objects.filter(roadmap_item=roadmap_item).select_related("theme", "item", "created_by"))
+    return render(
+        request,
+        "feedback/loop.html",
+        {
+            "roadmap_item": roadmap_item,
+            "accounts": accounts,
+            "arr_total": sum(float(a["arr"] or 0) for a in accounts),
+            "links": links,
+            "with_contacts": with_contacts,
+            "can_edit": can_edit_product(request.user, roadmap_item.product),
+            "section": "loop",
+        },
+    )
+
+
+def _accounts_csv(roadmap_item, accounts, with_contacts):
+    import csv
+
+    from django.http import HttpResponse
+
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="customers-to-tell-{roadmap_item.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["account", "segment", "arr", "items", "last_asked", *(["contacts"] if with_contacts else [])])
+    for a in accounts:
+        row = [a["name"], a["segment"], a["arr"], a["items"], a["last_asked"].date().isoformat()]
+        if with_contacts:
+            row.append("; ".join(f"{c.name} <{c.email}>" for c in a["contacts"]))
+        writer.writerow(row)
+    return response
 
 
 @require_POST
@@ -306,6 +403,7 @@ def item_detail(request, pk: int):
             "is_ops": request.user.is_ops_lead,
             "terms": item.theme.top_terms[:6] if item.theme else [],
             "links": _roadmap_links(item=item),
+            "roadmap_choices": _roadmap_choices(request.user, item.product),
             "section": "items",
         },
     )
