@@ -164,6 +164,8 @@ def accounts(rng: random.Random, n: int) -> list[dict]:
     out, seen = [], set()
     while len(out) < n:
         name = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)}"
+        if len(seen) >= len(NAME_A) * len(NAME_B) // 2:  # keep drawing unique names quickly
+            name = f"{name} {len(out) + 1}"
         if name in seen:
             continue
         seen.add(name)
@@ -210,7 +212,7 @@ def generate(n: int, *, seed: int = 7, today: datetime | None = None, weeks: int
         text = _sentence(rng, product, theme)
         rating = None
         if kind == "nps":
-            base = {"enterprise": 8, "mid_market": 7, "smb": 6}[account["segment"]]
+            base = {"enterprise": 9, "mid_market": 8.5, "smb": 7.5}[account["segment"]]
             rating = max(0, min(10, round(rng.gauss(base - (2 if spike else 0), 2.2))))
             if rating >= 9 and rng.random() < 0.6:
                 text = rng.choice(PRAISE)

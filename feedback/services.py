@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -87,6 +87,14 @@ def source_create(*, name: str, kind: str, by: User | None = None, default_produ
     source.full_clean()
     source.save()
     audit_record(actor=by, action="feedback_source.create", target=source, changes={"kind": kind})
+    return source
+
+
+def source_ensure(*, slug: str, name: str, kind: str) -> FeedbackSource:
+    """The source with this slug, created if missing (for other apps' ingestion, e.g. research)."""
+    if kind not in SourceKind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SourceKind.values)}."})
+    source, _ = FeedbackSource.objects.get_or_create(slug=slug, defaults={"name": name, "kind": kind})
     return source
 
 
@@ -317,7 +325,9 @@ def items_ingest(*, source: FeedbackSource | str | None = None, items: list[dict
     if len(items) > MAX_ITEMS_PER_REQUEST:
         raise ValidationError({"items": f"At most {MAX_ITEMS_PER_REQUEST:,} items per request; got {len(items):,}."})
     if isinstance(source, str):
-        source = FeedbackSource.objects.filter(slug=source).first()
+        slug, source = source, FeedbackSource.objects.filter(slug=source).first()
+        if source is None:
+            raise ValidationError({"source": f"Unknown source {slug!r}; create it first (source_ensure)."})
     slugs = {str(i["source"]) for i in items if isinstance(i, dict) and i.get("source")}
     sources = {s.slug: s for s in FeedbackSource.objects.filter(slug__in=slugs)}
     product_slugs = {str(i["product"]) for i in items if isinstance(i, dict) and i.get("product")}
@@ -603,6 +613,7 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
             "id", "source_id", "created_at", "text"
         ):
             by_source[row[1]].append(row)
+    shingle_cache: dict[int, set[str]] = {}
     for item in items:
         # Two customers writing the same words are two votes: exact means the same sender too.
         key = (item.text_hash, item.product_id, item.account_id, None if item.account_id else item.source_id)
@@ -614,10 +625,16 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
             pool, window = by_account[item.account_id], timedelta(days=14)
         else:
             pool, window = by_source[item.source_id], timedelta(days=1)
-        candidates = [
-            (pk, text) for pk, _k, created, text in pool if pk < item.pk and abs(created - item.created_at) <= window
-        ][-200:]
-        near = themes_mod.near_duplicate_of(item.text, candidates)
+        mine = themes_mod.shingles(item.text)
+        near, best = None, themes_mod.NEAR_DUPLICATE_THRESHOLD
+        for pk, _k, created, text in pool:
+            if pk >= item.pk or abs(created - item.created_at) > window:
+                continue
+            if pk not in shingle_cache:
+                shingle_cache[pk] = themes_mod.shingles(text)
+            sim = themes_mod.jaccard(mine, shingle_cache[pk])
+            if sim >= best:
+                near, best = pk, sim
         out[item.pk] = (near, DuplicateStatus.SUGGESTED) if near else (None, "")
     return out
 
@@ -769,11 +786,10 @@ def themes_recluster(*, product: Product | None, seed: int = 0) -> dict[str, int
         FeedbackItem.objects.filter(pk__in=member_ids).exclude(theme=theme).update(theme=theme)
     if changed_themes:
         Theme.objects.bulk_update(changed_themes, ["terms", "label", "size", "updated_at"])
-    # Duplicates follow the item they duplicate.
-    for dup_id, theme_id in FeedbackItem.objects.filter(
+    # Duplicates follow the item they duplicate (one UPDATE).
+    FeedbackItem.objects.filter(
         product=product, duplicate_status__in=[DuplicateStatus.EXACT, DuplicateStatus.CONFIRMED]
-    ).values_list("id", "duplicate_of__theme_id"):
-        FeedbackItem.objects.filter(pk=dup_id).update(theme_id=theme_id)
+    ).update(theme_id=Subquery(FeedbackItem.objects.filter(pk=OuterRef("duplicate_of_id")).values("theme_id")[:1]))
     if product is not None:
         areas_learn(product=product)
     return {

@@ -10,7 +10,7 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, Sum
+from django.db.models import Avg, Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -72,17 +72,23 @@ def index(request):
         nps_rows = [r for r in nps_seg if r["segment"] == f["segment"]]
 
     themes = list(_themes_scope(f)[:200])
-    recent = timezone.now().date() - timedelta(weeks=4)
-    demand = {
-        r["theme_id"]: r
-        for r in ThemeWeek.objects.filter(theme__in=themes, week__gte=recent)
-        .values("theme_id")
-        .annotate(volume=Sum("volume"), arr=Sum("arr_demand"), accounts=Sum("unique_accounts"))
-    }
+    # Last 4 weeks per theme: items, and the ARR of distinct accounts asking (each once).
+    recent = timezone.now() - timedelta(weeks=4)
+    volume = dict(
+        FeedbackItem.objects.filter(selectors.COUNTED, theme__in=themes, created_at__gte=recent)
+        .values_list("theme_id")
+        .annotate(n=Count("id"))
+    )
+    arr: dict[int, float] = {}
+    for theme_id, _account_id, value in (
+        FeedbackItem.objects.filter(selectors.COUNTED, theme__in=themes, created_at__gte=recent, account__isnull=False)
+        .values_list("theme_id", "account_id", "account__arr")
+        .distinct()
+    ):
+        arr[theme_id] = arr.get(theme_id, 0.0) + float(value or 0)
     for theme in themes:
-        d = demand.get(theme.pk, {})
-        theme.recent_volume = d.get("volume") or 0
-        theme.recent_arr = d.get("arr") or 0
+        theme.recent_volume = volume.get(theme.pk, 0)
+        theme.recent_arr = arr.get(theme.pk, 0)
     top = themes[:10]
     trending = sorted([t for t in themes if t.recent_volume >= 5 and t.trend > 0.2], key=lambda t: -t.trend)[:6]
     spikes = selectors.theme_list(all_products=True).filter(alerts__isnull=False).distinct()
@@ -191,7 +197,7 @@ def theme_detail(request, pk: int):
     with_contacts = selectors.can_see_contacts(request.user)
     accounts = selectors.theme_accounts(theme, with_contacts=with_contacts)
     arr_total = sum(float(a["arr"] or 0) for a in accounts)
-    items = selectors.item_list(theme=theme)[:50]
+    items = selectors.item_list(theme=theme)[:20]
     charts = {}
     if weeks:
         fig = go.Figure()
