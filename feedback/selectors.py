@@ -31,7 +31,7 @@ def can_see_contacts(user) -> bool:
 
 
 def source_list() -> QuerySet[FeedbackSource]:
-    return FeedbackSource.objects.select_related("default_product").annotate(item_count=Count("items"))
+    return FeedbackSource.objects.select_related("default_product").annotate(item_count=Count("items")).order_by("name")
 
 
 def item_list(

@@ -476,7 +476,7 @@ class CsvImportForm(forms.Form):
             self.fields[f"col_{name}"] = forms.CharField(
                 required=name in services.CSV_REQUIRED,
                 initial=name,
-                label=name.replace("_", " ").capitalize(),
+                label={"arr": "ARR", "external_id": "External ID"}.get(name, name.replace("_", " ").capitalize()),
                 help_text="Column header in your file" + (" (required)" if name in services.CSV_REQUIRED else ""),
             )
 
