@@ -642,7 +642,7 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
 def items_process(*, item_ids: list[int]) -> dict[str, int]:
     """Sentiment, product area, duplicates and theme for each item, saved in one batch.
     A failing item is recorded on that item (state failed + error) and never blocks others."""
-    items = list(FeedbackItem.objects.filter(pk__in=item_ids).order_by("id"))
+    items = list(FeedbackItem.objects.filter(pk__in=item_ids).defer("raw").order_by("id"))
     if not items:
         return {"processed": 0, "failed": 0}
     product_ids = {i.product_id for i in items}
