@@ -203,8 +203,12 @@ class Event(models.Model):
         QUARANTINED = "quarantined", "Quarantined"
 
     id = models.BigAutoField(primary_key=True)
-    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No database FK constraints on the raw table: they cost a trigger per row on COPY and
+    # bulk inserts; the ingestion path only writes ids it just loaded.
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     uuid = models.UUIDField(null=True, blank=True)
     event = models.CharField(max_length=200)
     distinct_id = models.CharField(max_length=200)

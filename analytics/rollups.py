@@ -3,7 +3,7 @@ transaction, so re-running a day gives the same rows and late events re-roll the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 
@@ -11,36 +11,45 @@ from analytics.models import DirtyDay
 
 _EVENT_DAILY = """
 INSERT INTO analytics_eventdailyrollup (product_id, day, event, count, uniques, flagged, quarantined)
-SELECT product_id, %(day)s, event,
+SELECT product_id, (timestamp AT TIME ZONE 'UTC')::date, event,
        count(*) FILTER (WHERE status = 'accepted'),
        count(DISTINCT distinct_id) FILTER (WHERE status = 'accepted'),
        count(*) FILTER (WHERE status = 'accepted' AND reasons <> '[]'::jsonb),
        count(*) FILTER (WHERE status = 'quarantined')
 FROM analytics_event
-WHERE product_id = %(product)s AND timestamp >= %(day)s::date AND timestamp < %(day)s::date + 1
-GROUP BY product_id, event
+WHERE product_id = %(product)s AND timestamp >= %(start)s AND timestamp < %(end)s
+GROUP BY 1, 2, 3
 """
 
 _USER_DAILY = """
 INSERT INTO analytics_userdailyactivity (product_id, day, distinct_id, events)
-SELECT product_id, %(day)s, distinct_id, count(*)
+SELECT product_id, (timestamp AT TIME ZONE 'UTC')::date, distinct_id, count(*)
 FROM analytics_event
-WHERE product_id = %(product)s AND timestamp >= %(day)s::date AND timestamp < %(day)s::date + 1
-  AND status = 'accepted'
-GROUP BY product_id, distinct_id
+WHERE product_id = %(product)s AND timestamp >= %(start)s AND timestamp < %(end)s AND status = 'accepted'
+GROUP BY 1, 2, 3
 """
 
 
-@transaction.atomic
 def rollup_day(*, product_id: int, day: date) -> None:
-    params = {"product": product_id, "day": day}
+    rollup_range(product_id=product_id, first=day, last=day)
+
+
+@transaction.atomic
+def rollup_range(*, product_id: int, first: date, last: date) -> None:
+    """Recompute the rollups of days first..last (inclusive) from raw events, set-based."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    params = {"product": product_id, "first": first, "last": last, "start": start, "end": end}
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL timezone = 'UTC'")
         cursor.execute(
-            "DELETE FROM analytics_eventdailyrollup WHERE product_id = %(product)s AND day = %(day)s", params
+            "DELETE FROM analytics_eventdailyrollup WHERE product_id = %(product)s "
+            "AND day BETWEEN %(first)s AND %(last)s",
+            params,
         )
         cursor.execute(
-            "DELETE FROM analytics_userdailyactivity WHERE product_id = %(product)s AND day = %(day)s", params
+            "DELETE FROM analytics_userdailyactivity WHERE product_id = %(product)s "
+            "AND day BETWEEN %(first)s AND %(last)s",
+            params,
         )
         cursor.execute(_EVENT_DAILY, params)
         cursor.execute(_USER_DAILY, params)
