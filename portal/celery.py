@@ -8,13 +8,31 @@ Conventions for every task in the portal (see docs/architecture.md):
   redelivered), so a task that is NOT idempotent must opt out explicitly.
 """
 
+import logging
 import os
 
-from celery import Celery
+from celery import Celery, Task
+from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 
-app = Celery("portal")
+logger = logging.getLogger("portal.tasks")
+
+
+class PortalTask(Task):
+    """Dispatch never breaks a request: with the broker down, the row that needs work is
+    already committed, so we log and move on; each app's sweeper task re-queues stored but
+    unprocessed work once Redis is back (nothing is lost, nothing waits on Redis)."""
+
+    def apply_async(self, args=None, kwargs=None, **options):
+        try:
+            return super().apply_async(args, kwargs, **options)
+        except (OperationalError, ConnectionError, OSError) as exc:
+            logger.warning("broker unavailable, %s not queued now (sweeper will re-queue): %s", self.name, exc)
+            return None
+
+
+app = Celery("portal", task_cls=PortalTask)
 app.config_from_object("django.conf:settings", namespace="CELERY")
 app.autodiscover_tasks()
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from portal.logcontext import request_id_var
 
 # Paths reachable without a session: machines authenticate with tokens/keys there.
-PUBLIC_PREFIXES = ("/accounts/login", "/healthz", "/api/", "/static/", "/admin/", "/favicon")
+PUBLIC_PREFIXES = ("/accounts/login", "/healthz", "/api/", "/static/", "/admin/", "/favicon.ico")
 
 CONTENT_SECURITY_POLICY = (
     "default-src 'self'; script-src 'self'; "

@@ -179,6 +179,7 @@ class Notification(models.Model):
     dedupe_key = models.CharField(max_length=200, blank=True, help_text="One notification per key")
     created_at = models.DateTimeField(auto_now_add=True)
     read_at = models.DateTimeField(null=True, blank=True)
+    emailed_at = models.DateTimeField(null=True, blank=True)
 
     class Meta:
         ordering = ["-created_at"]
@@ -192,3 +193,18 @@ class Notification(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+
+class NotificationPreference(models.Model):
+    """Per-user, per-kind choice of channels. No row means: in-app yes, email yes."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notification_prefs")
+    kind = models.CharField(max_length=60, help_text="Notification kind, or '*' for every kind")
+    in_app = models.BooleanField(default=True)
+    email = models.BooleanField(default=True)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["user", "kind"], name="one_pref_per_kind")]
+
+    def __str__(self) -> str:
+        return f"{self.user} {self.kind}: in-app={self.in_app} email={self.email}"

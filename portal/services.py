@@ -6,8 +6,9 @@ from typing import Any
 
 from django.db import models, transaction
 from django.db.utils import IntegrityError
+from django.utils import timezone
 
-from portal.models import AuditEntry, Notification, Product, Role, User
+from portal.models import AuditEntry, Notification, NotificationPreference, Product, Role, User
 
 
 def audit_record(
@@ -34,17 +35,59 @@ def audit_record(
     return entry
 
 
+NOTIFICATION_KINDS = {
+    "review.requested": "Review requests",
+    "experiment.srm": "Sample-ratio mismatch alerts",
+    "experiment.guardrail": "Guardrail regressions",
+    "feedback.spike": "Feedback spikes",
+    "onboarding.overdue": "Overdue onboarding tasks",
+    "standards.stale": "Stale templates and tracks you own",
+    "analytics.violation": "New tracking-plan violations",
+    "report.monthly": "Monthly product-ops report",
+}
+
+
+def notification_channels(*, user: User, kind: str) -> tuple[bool, bool]:
+    """(in_app, email) for this user and kind: the kind's row, else the '*' row, else both."""
+    prefs = {p.kind: p for p in NotificationPreference.objects.filter(user=user, kind__in=[kind, "*"])}
+    pref = prefs.get(kind) or prefs.get("*")
+    return (pref.in_app, pref.email) if pref else (True, True)
+
+
 def notify(
     *, user: User, kind: str, title: str, body: str = "", url: str = "", dedupe_key: str = ""
 ) -> Notification | None:
-    """Put a message in a user's inbox; with a dedupe_key, at most once per key."""
+    """Put a message in a user's inbox and email it (by their preferences), via Celery.
+
+    With a dedupe_key, at most once per key: alerts with a hold-down use it.
+    """
+    from portal.tasks import send_notification_email
+
+    in_app, email = notification_channels(user=user, kind=kind)
     try:
         with transaction.atomic():
-            return Notification.objects.create(
-                user=user, kind=kind, title=title[:200], body=body, url=url, dedupe_key=dedupe_key
+            note = Notification.objects.create(
+                user=user,
+                kind=kind,
+                title=title[:200],
+                body=body,
+                url=url,
+                dedupe_key=dedupe_key,
+                read_at=None if in_app else timezone.now(),
             )
     except IntegrityError:
         return None  # already notified for this key
+    if email and user.email:
+        send_notification_email.delay_on_commit(note.pk)
+    return note
+
+
+@transaction.atomic
+def notification_preferences_set(*, user: User, choices: dict[str, tuple[bool, bool]]) -> None:
+    for kind, (in_app, email) in choices.items():
+        NotificationPreference.objects.update_or_create(
+            user=user, kind=kind, defaults={"in_app": in_app, "email": email}
+        )
 
 
 @transaction.atomic

@@ -267,6 +267,8 @@ CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TASK_SOFT_TIME_LIMIT = int(os.environ.get("CELERY_TASK_SOFT_TIME_LIMIT", "600"))
 CELERY_TASK_TIME_LIMIT = CELERY_TASK_SOFT_TIME_LIMIT + 60
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Publishing gives up fast when Redis is down (the request must not hang); sweepers re-queue.
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 2, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_TIMEZONE = "UTC"
 # Periodic work; each app adds its entries in its tasks module via portal.celery.schedule().
 CELERY_BEAT_SCHEDULE: dict = {}
@@ -320,3 +322,4 @@ LOGGING = {
 
 # Portal-specific knobs
 PORTAL_NAME = "Product Ops Portal"
+PORTAL_BASE_URL = os.environ.get("PORTAL_BASE_URL", "http://127.0.0.1:8000").rstrip("/")

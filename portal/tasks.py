@@ -8,3 +8,26 @@ def ping(value: str) -> str:
 
     cache.set(f"ping:{value}", "pong", timeout=60)
     return "pong"
+
+
+@shared_task(name="portal.send_notification_email", autoretry_for=(OSError,), retry_backoff=True, max_retries=5)
+def send_notification_email(notification_id: int) -> None:
+    """Email one notification (SMTP when EMAIL_HOST is set, console otherwise). Idempotent:
+    a notification is emailed once (emailed_at)."""
+    from django.conf import settings
+    from django.core.mail import send_mail
+    from django.utils import timezone
+
+    from portal.models import Notification
+
+    note = Notification.objects.select_related("user").filter(pk=notification_id, emailed_at__isnull=True).first()
+    if note is None or not note.user.email:
+        return
+    link = f"{settings.PORTAL_BASE_URL}{note.url}" if note.url else settings.PORTAL_BASE_URL
+    send_mail(
+        subject=f"[Product Ops Portal] {note.title}",
+        message=f"{note.body}\n\n{link}\n\nChange what you receive on your profile page.",
+        from_email=settings.DEFAULT_FROM_EMAIL,
+        recipient_list=[note.user.email],
+    )
+    Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())

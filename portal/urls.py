@@ -11,24 +11,25 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal import api, health, search, views
+from portal import api, audit_views, health, search, views
+from portal.login import PortalLoginView, admin_login_form
 
 admin.site.site_header = "Product Ops Portal — administration"
 admin.site.site_title = "Product Ops Portal admin"
 admin.site.index_title = "Shared standards and settings"
+admin.site.login_form = admin_login_form()
 
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", health.healthz, name="healthz"),
+    path("favicon.ico", views.favicon),
     path("profile/", views.profile, name="profile"),
     path("profile/tokens/<int:pk>/revoke", views.token_revoke, name="token-revoke"),
     path("inbox/", views.inbox, name="inbox"),
     path("search/", search.search_view, name="search"),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(template_name="registration/login.html"),
-        name="login",
-    ),
+    path("audit/", audit_views.audit_log, name="audit-log"),
+    path("profile/notifications", views.notification_prefs, name="notification-prefs"),
+    path("accounts/login/", PortalLoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),

@@ -88,3 +88,35 @@ def inbox(request):
     if request.method not in ("GET", "HEAD"):
         return HttpResponseNotAllowed(["GET", "POST"])
     return render(request, "portal/inbox.html", {"notifications": notes})
+
+
+def notification_prefs(request):
+    """Per-kind choice of in-app and email delivery."""
+    from portal.models import NotificationPreference
+    from portal.services import NOTIFICATION_KINDS, notification_preferences_set
+
+    if request.method == "POST":
+        choices = {
+            kind: (f"{kind}:in_app" in request.POST, f"{kind}:email" in request.POST) for kind in NOTIFICATION_KINDS
+        }
+        notification_preferences_set(user=request.user, choices=choices)
+        messages.success(request, "Notification preferences saved.")
+        return redirect("notification-prefs")
+    prefs = {p.kind: p for p in NotificationPreference.objects.filter(user=request.user)}
+    rows = [
+        {
+            "kind": kind,
+            "label": label,
+            "in_app": prefs[kind].in_app if kind in prefs else True,
+            "email": prefs[kind].email if kind in prefs else True,
+        }
+        for kind, label in NOTIFICATION_KINDS.items()
+    ]
+    return render(request, "portal/notification_prefs.html", {"rows": rows})
+
+
+def favicon(request):
+    from django.http import HttpResponsePermanentRedirect
+    from django.templatetags.static import static
+
+    return HttpResponsePermanentRedirect(static("portal/favicon.svg"))

@@ -40,3 +40,8 @@ def test_health_is_503_naming_the_broker_when_redis_is_unreachable(client, db, m
     assert body["database"] == "ok"
     assert body["broker"].startswith("error")
     assert "broker" in body["failing"]
+
+
+def test_dispatch_with_the_broker_down_does_not_raise(db):
+    with app.connection_for_write("redis://127.0.0.1:1/0") as dead:
+        assert ping.apply_async(args=["nobody-listens"], connection=dead) is None

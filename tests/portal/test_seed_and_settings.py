@@ -25,7 +25,7 @@ def test_seed_demo_is_idempotent(db):
 
 
 def _django_check(env_overrides: dict[str, str], *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG")}
+    env = {k: v for k, v in os.environ.items() if k not in ("SECRET_KEY", "DEBUG", "DJANGO_ALLOW_ASYNC_UNSAFE")}
     env.update(env_overrides)
     return subprocess.run(
         [sys.executable, "manage.py", "check", *args], env=env, capture_output=True, text=True, timeout=120

@@ -1,0 +1,275 @@
+"""Themes from item texts: TF-IDF + k-means, readable labels, stable re-clustering.
+
+Pure computation (numpy/scikit-learn, no Django). A theme is represented by its centroid
+as a sparse `{term: weight}` dict (top terms of the cluster's mean TF-IDF vector), which
+is all that is stored: new items are assigned by cosine similarity to those centroids
+(incremental, no model to pickle), and a re-cluster matches its clusters to existing
+centroids so stable themes keep their ids.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+import re
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+# scikit-learn's English stop words, inlined so importing this module (the API, the
+# incremental path) does not import scikit-learn.
+ENGLISH_STOP_WORDS = frozenset(
+    """
+    a about above across after afterwards again against all almost alone along already also although
+    always am among amongst amoungst amount an and another any anyhow anyone anything anyway
+    anywhere are around as at back be became because become becomes becoming been before beforehand
+    behind being below beside besides between beyond bill both bottom but by call can cannot cant co
+    con could couldnt cry de describe detail do done down due during each eg eight either eleven
+    else elsewhere empty enough etc even ever every everyone everything everywhere except few
+    fifteen fifty fill find fire first five for former formerly forty found four from front full
+    further get give go had has hasnt have he hence her here hereafter hereby herein hereupon hers
+    herself him himself his how however hundred i ie if in inc indeed interest into is it its itself
+    keep last latter latterly least less ltd made many may me meanwhile might mill mine more
+    moreover most mostly move much must my myself name namely neither never nevertheless next nine
+    no nobody none noone nor not nothing now nowhere of off often on once one only onto or other
+    others otherwise our ours ourselves out over own part per perhaps please put rather re same see
+    seem seemed seeming seems serious several she should show side since sincere six sixty so some
+    somehow someone something sometime sometimes somewhere still such system take ten than that the
+    their them themselves then thence there thereafter thereby therefore therein thereupon these
+    they thick thin third this those though three through throughout thru thus to together too top
+    toward towards twelve twenty two un under until up upon us very via was we well were what
+    whatever when whence whenever where whereafter whereas whereby wherein whereupon wherever
+    whether which while whither who whoever whole whom whose why will with within without would yet
+    you your yours yourself yourselves
+    """.split()  # noqa: SIM905 - a readable word list
+)
+
+# Words every piece of feedback uses; they say nothing about the topic.
+DOMAIN_STOP_WORDS = {
+    "app", "use", "using", "used", "just", "really", "like", "get", "got", "would", "could", "also",
+    "one", "still", "even", "please", "thanks", "thank", "hi", "hello", "team", "need", "want", "make",
+    "time", "way", "lot", "thing", "things", "good", "great", "bad", "love", "hate", "product",
+    "customer", "customers", "issue", "problem", "dont", "don", "doesn", "isn", "can", "ve", "im",
+    "say", "says", "said", "honestly", "fyi", "quick", "note", "fix", "frustrating", "costing", "sales",
+    "it's", "i'm", "we", "our", "us", "every", "since", "again", "today", "yesterday", "week", "day",
+}  # fmt: skip
+STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | DOMAIN_STOP_WORDS)
+TOKEN_RE = re.compile(r"[a-z][a-z0-9']+")
+MAX_TERMS = 40
+ASSIGN_THRESHOLD = 0.12
+MATCH_THRESHOLD = 0.3
+MERGE_THRESHOLD = 0.22
+NEAR_DUPLICATE_THRESHOLD = 0.8
+
+
+def tokens(text: str) -> list[str]:
+    words = [w.strip("'") for w in TOKEN_RE.findall((text or "").lower())]
+    return [w for w in words if len(w) > 2 and w not in STOP_WORDS]
+
+
+def terms_of(text: str) -> list[str]:
+    """Unigrams and adjacent bigrams (the same analyzer the vectorizer uses)."""
+    words = tokens(text)
+    return words + [f"{a} {b}" for a, b in zip(words, words[1:], strict=False)]
+
+
+def normalized_hash(text: str) -> str:
+    """Exact-duplicate key: case, punctuation and whitespace do not matter."""
+    norm = " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))
+    return hashlib.sha1(norm.encode()).hexdigest()  # noqa: S324 - a fingerprint, not security
+
+
+def vectorize(text: str) -> dict[str, float]:
+    """Sublinear TF, L2-normalised: the query side of cosine similarity to a centroid."""
+    counts = Counter(terms_of(text))
+    vec = {t: 1.0 + math.log(c) for t, c in counts.items()}
+    norm = math.sqrt(sum(v * v for v in vec.values())) or 1.0
+    return {t: v / norm for t, v in vec.items()}
+
+
+def cosine(a: dict[str, float], b: dict[str, float]) -> float:
+    if len(a) > len(b):
+        a, b = b, a
+    dot = sum(v * b.get(t, 0.0) for t, v in a.items())
+    na = math.sqrt(sum(v * v for v in a.values()))
+    nb = math.sqrt(sum(v * v for v in b.values()))
+    return dot / (na * nb) if na and nb else 0.0
+
+
+def nearest(vec: dict[str, float], centroids: dict[int, dict[str, float]], threshold: float = ASSIGN_THRESHOLD):
+    """(id, similarity) of the closest centroid above the threshold, else (None, best)."""
+    best_id, best = None, 0.0
+    for key, centroid in centroids.items():
+        sim = cosine(vec, centroid)
+        if sim > best:
+            best_id, best = key, sim
+    return (best_id, best) if best >= threshold else (None, best)
+
+
+def label_for(terms: dict[str, float], n: int = 3) -> str:
+    """Readable label from top terms: bigrams first, no word repeated."""
+    ranked = [t for t, _ in sorted(terms.items(), key=lambda kv: -kv[1])]
+    chosen: list[str] = []
+    used: set[str] = set()
+    for term in [t for t in ranked[:6] if " " in t] + ranked:
+        words = set(term.split())
+        if words & used:
+            continue
+        chosen.append(term)
+        used |= words
+        if len(chosen) == n:
+            break
+    return " · ".join(chosen).capitalize() if chosen else "Miscellaneous"
+
+
+@dataclass
+class Cluster:
+    terms: dict[str, float]
+    members: list[int] = field(default_factory=list)
+
+    @property
+    def label(self) -> str:
+        return label_for(self.terms)
+
+
+def _choose_k(matrix, *, seed: int, max_k: int = 12, sample: int = 1500) -> int:
+    """The k with the best cosine silhouette on a sample (k-means on TF-IDF over-splits
+    otherwise: a fixed sqrt(n) rule gives several themes for one topic)."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = matrix.shape[0]
+    if n < 30:
+        return max(1, min(3, n // 8))
+    rows = np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False)
+    data = matrix[rows]
+    best_k, best = 2, -1.0
+    for k in range(2, min(max_k, n // 10) + 1):
+        labels = KMeans(n_clusters=k, random_state=seed, n_init=2).fit_predict(data)
+        if len(set(labels)) < 2:
+            continue
+        value = silhouette_score(data, labels, metric="cosine", sample_size=min(1000, len(rows)), random_state=seed)
+        if value > best + 0.005:  # prefer fewer themes unless clearly better
+            best_k, best = k, value
+    return best_k
+
+
+def cluster_texts(
+    texts: Sequence[str], *, k: int | None = None, seed: int = 0, merge_threshold: float = MERGE_THRESHOLD
+) -> list[Cluster]:
+    """TF-IDF + k-means; clusters whose centroids are near-identical are merged."""
+    import numpy as np
+    from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    n = len(texts)
+    if n == 0:
+        return []
+    if n < 4:
+        return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
+    vectorizer = TfidfVectorizer(
+        analyzer=terms_of, min_df=2 if n >= 20 else 1, max_df=0.5 if n >= 20 else 1.0, sublinear_tf=True,
+        max_features=50_000, dtype=np.float32,
+    )  # fmt: skip
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no usable terms at all
+        return [Cluster({}, list(range(n)))]
+    k = min(k or max(2, min(14, round(math.sqrt(n / 8)))), n)
+    if k <= 1:
+        return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
+    model = (
+        MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
+        if n > 5000
+        else KMeans(n_clusters=k, random_state=seed, n_init=4)
+    )
+    labels = model.fit_predict(matrix)
+    vocab = vectorizer.get_feature_names_out()
+    clusters: list[Cluster] = []
+    for c in range(k):
+        idx = np.flatnonzero(labels == c)
+        if len(idx) == 0:
+            continue
+        mean = np.asarray(matrix[idx].mean(axis=0)).ravel()
+        clusters.append(Cluster(_top_terms(mean, vocab), idx.tolist()))
+    return merge_similar(clusters, threshold=merge_threshold)
+
+
+def _top_terms(weights, vocab) -> dict[str, float]:
+    import numpy as np
+
+    top = np.argsort(-weights)[:MAX_TERMS]
+    chosen = {str(vocab[i]): float(weights[i]) for i in top if weights[i] > 0}
+    norm = math.sqrt(sum(v * v for v in chosen.values())) or 1.0
+    return {t: round(v / norm, 5) for t, v in chosen.items()}
+
+
+def _centroid_terms_from_texts(texts: Sequence[str]) -> dict[str, float]:
+    total: Counter = Counter()
+    for text in texts:
+        total.update(vectorize(text))
+    top = dict(total.most_common(MAX_TERMS))
+    norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
+    return {t: round(v / norm, 5) for t, v in top.items()}
+
+
+def merge_similar(clusters: list[Cluster], threshold: float = MERGE_THRESHOLD) -> list[Cluster]:
+    clusters = sorted(clusters, key=lambda c: -len(c.members))
+    merged: list[Cluster] = []
+    for cluster in clusters:
+        target = next((m for m in merged if cosine(m.terms, cluster.terms) >= threshold), None)
+        if target is None:
+            merged.append(cluster)
+            continue
+        a, b = len(target.members), len(cluster.members)
+        combined = Counter({t: w * a for t, w in target.terms.items()})
+        combined.update({t: w * b for t, w in cluster.terms.items()})
+        top = dict(combined.most_common(MAX_TERMS))
+        norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
+        target.terms = {t: round(v / norm, 5) for t, v in top.items()}
+        target.members.extend(cluster.members)
+    return merged
+
+
+def match_clusters(
+    clusters: Sequence[Cluster], existing: dict[int, dict[str, float]], threshold: float = MATCH_THRESHOLD
+) -> dict[int, int | None]:
+    """Cluster index → existing theme id (one-to-one, most similar pairs first) or None (new)."""
+    pairs = sorted(
+        ((cosine(c.terms, terms), i, theme_id) for i, c in enumerate(clusters) for theme_id, terms in existing.items()),
+        reverse=True,
+    )
+    result: dict[int, int | None] = {i: None for i in range(len(clusters))}
+    taken: set[int] = set()
+    for sim, i, theme_id in pairs:
+        if sim < threshold:
+            break
+        if result[i] is None and theme_id not in taken:
+            result[i] = theme_id
+            taken.add(theme_id)
+    return result
+
+
+def shingles(text: str, size: int = 3) -> set[str]:
+    words = re.findall(r"[a-z0-9]+", (text or "").lower())
+    if len(words) < size:
+        return {" ".join(words)} if words else set()
+    return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    if not a or not b:
+        return 0.0
+    return len(a & b) / len(a | b)
+
+
+def near_duplicate_of(text: str, candidates: Sequence[tuple[int, str]], threshold: float = NEAR_DUPLICATE_THRESHOLD):
+    """Id of the most similar candidate text (word 3-shingle Jaccard ≥ threshold), else None."""
+    mine = shingles(text)
+    best_id, best = None, threshold
+    for key, other in candidates:
+        sim = jaccard(mine, shingles(other))
+        if sim >= best:
+            best_id, best = key, sim
+    return best_id
