@@ -411,6 +411,7 @@ class TileResult(models.Model):
     filters_key = models.CharField(max_length=64)
     filters = models.JSONField(default=dict)
     result = models.JSONField(null=True, blank=True)
+    view = models.JSONField(null=True, blank=True, help_text="Rendered figure JSON, summary, KPIs, table")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)

@@ -642,12 +642,28 @@ def tile_result_compute(*, result_id: int) -> TileResult | None:
             spec["date_from"] = tile.spec["date_from"]  # a tile's own window (e.g. 9 weeks of retention)
         data = queries.run(product.pk, spec)
         result.result, result.error, result.status = data, "", TileResult.Status.READY
+        result.view = tile_view(tile=tile, data=data)
     except queries.SpecError as exc:
-        result.result, result.error, result.status = None, str(exc), TileResult.Status.ERROR
+        result.result, result.view, result.error, result.status = None, None, str(exc), TileResult.Status.ERROR
     result.computed_at = timezone.now()
     result.duration_ms = int((time.monotonic() - started) * 1000)
-    result.save(update_fields=["result", "error", "status", "computed_at", "duration_ms"])
+    result.save(update_fields=["result", "view", "error", "status", "computed_at", "duration_ms"])
     return result
+
+
+def tile_view(*, tile: Tile, data: dict) -> dict:
+    """What a tile's card shows, rendered once when the result is computed (plotly figures
+    are slow to build; cached pages only embed the stored JSON)."""
+    from analytics import charts
+    from portal.charts import figure_json
+
+    show = tile.spec.get("show")
+    fig = charts.figure_for(data, title=tile.title, show=show)
+    view: dict = {"summary": charts.summary_for(data, tile.title), "figure": figure_json(fig) if fig else None}
+    view["kpis"] = charts.kpis_for(data) if show != "stickiness" else []
+    if data.get("kind") in ("table", "funnel"):
+        view["table"] = charts.display_table(*charts.table_for(data))
+    return view
 
 
 def violation_alert_send(*, violation_id: int) -> None:

@@ -97,17 +97,20 @@ def _filter_state(params: QueryDict, dashboard: Dashboard) -> tuple[FilterForm, 
 
 def _tile_context(tile: Tile, result: TileResult, query: str) -> dict:
     ctx = {"tile": tile, "result": result, "query": query, "pending": result.status in ("queued", "computing")}
-    data = result.result
-    if data:
-        fig = charts.figure_for(data, title=tile.title, show=tile.spec.get("show"))
-        summary = charts.summary_for(data, tile.title)
-        ctx["summary"] = summary
-        if fig is not None:
-            ctx["chart"] = chart_context(fig, chart_id=f"tile-{tile.pk}", summary=summary, csv_name=tile.title)
-        if tile.spec.get("show") != "stickiness":
-            ctx["kpis"] = charts.kpis_for(data)
-        if data.get("kind") in ("table", "funnel"):
-            ctx["table"] = charts.display_table(*charts.table_for(data))
+    if result.result and not result.view:  # computed before views were stored
+        result.view = services.tile_view(tile=tile, data=result.result)
+    view = result.view or {}
+    if view:
+        ctx["summary"] = view.get("summary", "")
+        if view.get("figure"):
+            ctx["chart"] = {
+                "id": f"tile-{tile.pk}",
+                "json": view["figure"],
+                "summary": ctx["summary"],
+                "csv_name": tile.title,
+            }
+        ctx["kpis"] = view.get("kpis") or []
+        ctx["table"] = view.get("table")
     return ctx
 
 

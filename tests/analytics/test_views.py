@@ -253,3 +253,11 @@ def test_admin_pages_work_for_ops_leads(client, admin_user, data):
         "/admin/analytics/source/add/", {"product": data.pk, "name": "android", "enforcement": "reject"}, follow=True
     )
     assert "shown once" in response.content.decode()
+
+
+@pytest.mark.django_db
+def test_global_search_finds_dashboards_and_events(pm_client, data):
+    html = pm_client.get("/search/?q=order completed").content.decode()
+    assert f"/analytics/{data.slug}/events/order_completed/" in html
+    html = pm_client.get("/search/?q=health").content.decode()
+    assert "Product health" in html
