@@ -13,18 +13,21 @@ def figure_for(result: dict, *, title: str, show: str | None = None) -> go.Figur
     kind = result.get("kind")
     if kind == "trends":
         series = {s["name"]: s["values"] for s in result["series"]}
+        y_title = result.get("y_title") or "Events or users"
         if result.get("interval") == "day":
-            return line_chart(
-                result["x"], series, title=title, x_title=INTERVAL_LABEL["day"], y_title="Events or users"
+            return _legend_below(
+                line_chart(result["x"], series, title=title, x_title=INTERVAL_LABEL["day"], y_title=y_title)
             )
         fig = go.Figure([go.Bar(x=result["x"], y=values, name=name) for name, values in series.items()])
         fig.update_layout(barmode="group")
-        return styled(
-            fig,
-            title=title,
-            x_title=INTERVAL_LABEL[result.get("interval", "week")],
-            y_title="Events or users",
-            time_series=True,
+        return _legend_below(
+            styled(
+                fig,
+                title=title,
+                x_title=INTERVAL_LABEL[result.get("interval", "week")],
+                y_title=y_title,
+                time_series=True,
+            )
         )
     if kind == "active_users":
         if show == "stickiness":
@@ -35,11 +38,17 @@ def figure_for(result: dict, *, title: str, show: str | None = None) -> go.Figur
             )
             return styled(fig, title=title, x_title="Day (UTC)", y_title="DAU / MAU (%)", time_series=True)
         series = {s["name"]: s["values"] for s in result["series"]}
-        return line_chart(result["x"], series, title=title, x_title="Day (UTC)", y_title="Active users")
+        return _legend_below(line_chart(result["x"], series, title=title, x_title="Day (UTC)", y_title="Active users"))
     if kind == "quality":
-        fig = go.Figure([go.Bar(x=result["x"], y=s["values"], name=s["name"]) for s in result["series"]])
+        colours = {"Conforming": "#2a9d6f", "Flagged (allowed)": "#e0a02f", "Quarantined": "#c2414a"}
+        fig = go.Figure(
+            [
+                go.Bar(x=result["x"], y=s["values"], name=s["name"], marker_color=colours.get(s["name"]))
+                for s in result["series"]
+            ]
+        )
         fig.update_layout(barmode="stack")
-        return styled(fig, title=title, x_title="Day (UTC)", y_title="Events", time_series=True)
+        return _legend_below(styled(fig, title=title, x_title="Day (UTC)", y_title="Events", time_series=True))
     if kind == "funnel":
         steps = result["steps"]
         fig = go.Figure(
@@ -58,6 +67,7 @@ def figure_for(result: dict, *, title: str, show: str | None = None) -> go.Figur
         periods = max(len(c["shares"]) for c in cohorts)
         unit = "Week" if result["period"] == "week" else "Day"
         z = [[round(s * 100, 1) for s in c["shares"]] + [None] * (periods - len(c["shares"])) for c in cohorts]
+        text = [[f"{v:.0f}%" if v is not None else "" for v in row] for row in z]
         fig = go.Figure(
             go.Heatmap(
                 z=z,
@@ -66,7 +76,8 @@ def figure_for(result: dict, *, title: str, show: str | None = None) -> go.Figur
                 colorscale="Blues",
                 zmin=0,
                 zmax=100,
-                texttemplate="%{z:.0f}%",
+                text=text,
+                texttemplate="%{text}",
                 hovertemplate="Cohort %{y}<br>%{x}: %{z:.1f}% returned<extra></extra>",
                 colorbar={"title": "%"},
             )
@@ -76,24 +87,39 @@ def figure_for(result: dict, *, title: str, show: str | None = None) -> go.Figur
     return None
 
 
-def kpis_for(result: dict) -> list[dict]:
-    """Big numbers for the top of a tile (UI.md KPI tiles), with change vs a week before."""
+def _legend_below(fig: go.Figure) -> go.Figure:
+    """Room for a legend under the x-axis title, so they never overlap."""
+    fig.update_layout(legend={"orientation": "h", "y": -0.32, "x": 0}, margin={"b": 96})
+    return fig
+
+
+def kpis_for(result: dict, *, today: str | None = None) -> list[dict]:
+    """Big numbers for the top of a tile (UI.md KPI tiles): the last complete day, with its
+    change vs 7 days before (today is partial, so it would always look like a drop)."""
+    from datetime import UTC, datetime
+
     if result.get("kind") != "active_users" or not result.get("x"):
         return []
+    today = today or datetime.now(UTC).date().isoformat()
+    last = len(result["x"]) - 1
+    if result["x"][last] >= today and last > 0:
+        last -= 1
     out = []
     for s in result["series"]:
         values = s["values"]
-        now = values[-1]
-        before = values[-8] if len(values) >= 8 else None
+        now = values[last]
+        before = values[last - 7] if last >= 7 else None
         change = (now - before) / before if before else None
-        out.append({"label": s["name"], "value": now, "display": f"{now:,}", "change": change})
+        out.append(
+            {"label": f"{s['name']} ({result['x'][last]})", "value": now, "display": f"{now:,}", "change": change}
+        )
     sticky = result["stickiness"]
     out.append(
         {
             "label": "Stickiness (DAU/MAU)",
-            "value": sticky[-1],
-            "display": f"{sticky[-1] * 100:.1f}%",
-            "change": (sticky[-1] - sticky[-8]) / sticky[-8] if len(sticky) >= 8 and sticky[-8] else None,
+            "value": sticky[last],
+            "display": f"{sticky[last] * 100:.1f}%",
+            "change": (sticky[last] - sticky[last - 7]) / sticky[last - 7] if last >= 7 and sticky[last - 7] else None,
         }
     )
     return out
@@ -138,11 +164,12 @@ def table_for(result: dict) -> tuple[list[str], list[list]]:
 def summary_for(result: dict, title: str) -> str:
     """One sentence a PM can paste (UI.md: plain language first)."""
     kind = result.get("kind")
-    if kind == "active_users" and result.get("latest"):
-        latest = result["latest"]
+    if kind == "active_users" and result.get("x"):
+        dau, wau, mau, sticky = kpis_for(result)
+        day = dau["label"].split("(")[-1].rstrip(")")
         return (
-            f"{title}: {latest['dau']:,} daily, {latest['wau']:,} weekly and {latest['mau']:,} monthly active users; "
-            f"stickiness {latest['stickiness'] * 100:.1f}%."
+            f"On {day}: {dau['value']:,} daily, {wau['value']:,} weekly and {mau['value']:,} monthly active users; "
+            f"stickiness {sticky['display']}."
         )
     if kind == "funnel" and result["steps"]:
         steps = result["steps"]
@@ -160,7 +187,10 @@ def summary_for(result: dict, title: str) -> str:
             return f"On average {avg * 100:.1f}% of a cohort comes back one {result['period']} later."
     if kind == "trends" and result["series"]:
         total = sum(sum(s["values"]) for s in result["series"])
-        return f"{title}: {total:,} in total over the period."
+        shown = f"{total:,.0f}" if float(total).is_integer() or total > 1000 else f"{total:,.2f}"
+        if result.get("y_title", "").startswith("Average"):
+            return f"{title}, per {result['interval']} over the period."
+        return f"{title}: {shown} in total over the period."
     return title
 
 

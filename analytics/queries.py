@@ -205,7 +205,18 @@ def trends(product_id: int, spec: dict) -> dict:
             continue
         source = "raw"
         series.extend(_trend_raw(product_id, spec, e, label, buckets))
-    return {"kind": "trends", "x": x, "series": series, "interval": spec["interval"], "source": source}
+    maths = {e["math"] for e in spec["events"]}
+    y_title = {"count": "Events", "uniques": "Unique users"}.get(next(iter(maths)), "") if len(maths) == 1 else ""
+    if len(maths) == 1 and next(iter(maths)) in ("sum", "avg"):
+        y_title = f"{'Sum' if 'sum' in maths else 'Average'} of {spec['events'][0]['property']}"
+    return {
+        "kind": "trends",
+        "x": x,
+        "series": series,
+        "interval": spec["interval"],
+        "source": source,
+        "y_title": y_title or "Events or users",
+    }
 
 
 def _series_label(e: dict) -> str:
@@ -369,7 +380,10 @@ def retention(product_id: int, spec: dict) -> dict:
     for c in sorted(grid):
         cohort_start = date_from + timedelta(days=c * step)
         size = grid[c].get(0, 0)
-        available = max(0, min(periods, (last_day - cohort_start).days // step + 1))
+        # only complete periods: the current, partial week would look like a drop
+        available = max(0, min(periods, ((last_day - cohort_start).days + 1) // step))
+        if not available:
+            continue
         values = [grid[c].get(k, 0) for k in range(available)]
         cohorts.append(
             {

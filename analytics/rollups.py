@@ -66,7 +66,7 @@ WITH s AS (
 UPDATE analytics_eventdefinition d
 SET volume_30d = s.v,
     first_seen = s.first_day::timestamp AT TIME ZONE 'UTC',
-    last_seen = (s.last_day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 second',
+    last_seen = LEAST(now(), (s.last_day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 second'),
     status = CASE WHEN d.status = 'planned' AND s.last_day IS NOT NULL THEN 'active' ELSE d.status END
 FROM s
 WHERE d.product_id = %(product)s AND d.name = s.event

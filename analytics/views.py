@@ -361,7 +361,7 @@ def event_detail(request, slug, name):
     ctx["recent_violations"] = list(
         Event.objects.filter(product=product, event=name)
         .exclude(reasons=[])
-        .order_by("-id")
+        .order_by("-timestamp")
         .only("timestamp", "distinct_id", "status", "reasons")[:10]
     )
     ctx["changes"] = selectors.plan_change_list(product=product).filter(target__startswith=name)[:10]
