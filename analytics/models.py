@@ -445,3 +445,19 @@ class ViolationType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}: {self.code} {self.property}".strip()
+
+
+class ActiveUsersDaily(models.Model):
+    """DAU, WAU (7 days) and MAU (30 days) per product and day, kept by the rollups."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    dau = models.IntegerField(default=0)
+    wau = models.IntegerField(default=0)
+    mau = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day"], name="activeusersdaily_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.dau}/{self.wau}/{self.mau}"

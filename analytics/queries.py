@@ -399,28 +399,14 @@ def retention(product_id: int, spec: dict) -> dict:
 # --- active users --------------------------------------------------------------------------
 
 
-def active_users(product_id: int, spec: dict) -> dict:
-    """DAU, WAU (7 days) and MAU (30 days) per day, and stickiness DAU/MAU."""
-    days = _days(spec["date_from"], spec["date_to"])
-    if spec["filters"]:
-        start = datetime.combine(spec["date_from"] - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
-        end = datetime.combine(spec["date_to"] + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-        params: list = [product_id, start, end]
-        filters = _filters_sql(spec["filters"], params)
-        activity = (
-            "SELECT DISTINCT distinct_id, (timestamp AT TIME ZONE 'UTC')::date AS day FROM analytics_event "  # noqa: S608
-            f"WHERE product_id = %s AND status = 'accepted' AND timestamp >= %s AND timestamp < %s{filters}"
-        )
-    else:
-        params = [product_id, spec["date_from"] - timedelta(days=29), spec["date_to"]]
-        activity = (
-            "SELECT distinct_id, day FROM analytics_userdailyactivity WHERE product_id = %s AND day BETWEEN %s AND %s"
-        )
-    # Sweep line: an active (user, day) covers [day, day + w) for window w (1, 7, 30); starting
-    # each cover after the user's previous one ends makes covers disjoint per user, so a
-    # running sum of +1/-1 deltas is the distinct count, in one pass over user-days.
+def active_user_counts(activity_sql: str, params: list, days: list[date]) -> dict[int, list[int]]:
+    """DAU/WAU/MAU per day from an activity query returning (distinct_id, day) pairs.
+
+    Sweep line: an active (user, day) covers [day, day + w) for window w (1, 7, 30); starting
+    each cover after the user's previous one ends makes covers disjoint per user, so a running
+    sum of +1/-1 deltas is the distinct count, in one pass over user-days."""
     sql = f"""
-    WITH a AS ({activity}),
+    WITH a AS ({activity_sql}),
     l AS (SELECT day, lag(day) OVER (PARTITION BY distinct_id ORDER BY day) AS prev FROM a),
     w AS (SELECT * FROM (VALUES (1), (7), (30)) AS v(w)),
     deltas AS (
@@ -433,19 +419,48 @@ def active_users(product_id: int, spec: dict) -> dict:
     running: dict[int, dict[date, int]] = {1: {}, 7: {}, 30: {}}
     for w, d, delta in _rows(sql, params):
         running[w][d] = int(delta)
-    series_by_w: dict[int, list[int]] = {}
+    out: dict[int, list[int]] = {}
     for w, deltas in running.items():
-        total = 0
-        values = []
+        total, values, i = 0, [], 0
         ordered = sorted(deltas.items())
-        i = 0
         for day in days:
             while i < len(ordered) and ordered[i][0] <= day:
                 total += ordered[i][1]
                 i += 1
             values.append(total)
-        series_by_w[w] = values
-    dau, wau, mau = series_by_w[1], series_by_w[7], series_by_w[30]
+        out[w] = values
+    return out
+
+
+def active_users(product_id: int, spec: dict) -> dict:
+    """DAU, WAU (7 days) and MAU (30 days) per day, and stickiness DAU/MAU.
+
+    Without property filters this reads the ActiveUsersDaily rollup (kept by the rollups);
+    with filters it sweeps the matching raw events."""
+    days = _days(spec["date_from"], spec["date_to"])
+    if spec["filters"]:
+        start = datetime.combine(spec["date_from"] - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
+        end = datetime.combine(spec["date_to"] + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        params: list = [product_id, start, end]
+        filters = _filters_sql(spec["filters"], params)
+        activity = (
+            "SELECT DISTINCT distinct_id, (timestamp AT TIME ZONE 'UTC')::date AS day FROM analytics_event "  # noqa: S608
+            f"WHERE product_id = %s AND status = 'accepted' AND timestamp >= %s AND timestamp < %s{filters}"
+        )
+        counts = active_user_counts(activity, params, days)
+        dau, wau, mau = counts[1], counts[7], counts[30]
+    else:
+        rows = {
+            d: (a, w, m)
+            for d, a, w, m in _rows(
+                "SELECT day, dau, wau, mau FROM analytics_activeusersdaily "
+                "WHERE product_id = %s AND day BETWEEN %s AND %s",
+                [product_id, spec["date_from"], spec["date_to"]],
+            )
+        }
+        dau = [rows.get(d, (0, 0, 0))[0] for d in days]
+        wau = [rows.get(d, (0, 0, 0))[1] for d in days]
+        mau = [rows.get(d, (0, 0, 0))[2] for d in days]
     sticky = [round(a / m, 4) if m else 0.0 for a, m in zip(dau, mau, strict=True)]
     return {
         "kind": "active_users",

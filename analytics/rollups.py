@@ -35,7 +35,7 @@ def rollup_day(*, product_id: int, day: date) -> None:
 
 
 @transaction.atomic
-def rollup_range(*, product_id: int, first: date, last: date) -> None:
+def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bool = True) -> None:
     """Recompute the rollups of days first..last (inclusive) from raw events, set-based."""
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
@@ -53,6 +53,33 @@ def rollup_range(*, product_id: int, first: date, last: date) -> None:
         )
         cursor.execute(_EVENT_DAILY, params)
         cursor.execute(_USER_DAILY, params)
+    if refresh_active:  # a day's users count towards the WAU/MAU of the 29 days after it
+        active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
+
+
+def active_users_refresh(*, product_id: int, first: date, last: date) -> None:
+    """Recompute DAU/WAU/MAU for days first..last (capped at today) from user-day activity."""
+    from analytics.queries import active_user_counts
+
+    today = datetime.now(UTC).date()
+    last = min(last, today)
+    if last < first:
+        return
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    activity = (
+        "SELECT distinct_id, day FROM analytics_userdailyactivity WHERE product_id = %s AND day BETWEEN %s AND %s"
+    )
+    counts = active_user_counts(activity, [product_id, first - timedelta(days=29), last], days)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM analytics_activeusersdaily WHERE product_id = %s AND day BETWEEN %s AND %s",
+            [product_id, first, last],
+        )
+        cursor.execute(
+            "INSERT INTO analytics_activeusersdaily (product_id, day, dau, wau, mau) "
+            "SELECT %s, x.d, x.a, x.w, x.m FROM unnest(%s::date[], %s::int[], %s::int[], %s::int[]) AS x(d, a, w, m)",
+            [product_id, days, counts[1], counts[7], counts[30]],
+        )
 
 
 _DEFINITION_STATS = """
@@ -82,13 +109,15 @@ def definitions_refresh_stats(*, product_id: int) -> None:
 def rollup_dirty_days(limit: int = 1000) -> int:
     """Re-roll the dirty days; a day marked again while it was being rolled stays dirty."""
     done = 0
-    products: set[int] = set()
+    spans: dict[int, tuple[date, date]] = {}
     for row in DirtyDay.objects.order_by("marked_at")[:limit]:
         with transaction.atomic():
-            rollup_day(product_id=row.product_id, day=row.day)
+            rollup_range(product_id=row.product_id, first=row.day, last=row.day, refresh_active=False)
             DirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
-        products.add(row.product_id)
+        first, last = spans.get(row.product_id, (row.day, row.day))
+        spans[row.product_id] = (min(first, row.day), max(last, row.day))
         done += 1
-    for product_id in products:
+    for product_id, (first, last) in spans.items():
+        active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
         definitions_refresh_stats(product_id=product_id)
     return done

@@ -28,7 +28,7 @@ SELECT %(product)s, NULL,
        (ARRAY['app_opened','product_viewed','cart_viewed','checkout_started','order_completed'])[
            1 + floor(power(random(), 1.6) * 5)::int],
        'u' || floor(power(random(), 2) * %(users)s)::int,
-       now() - (random() * %(days)s || ' days')::interval,
+       now() - make_interval(secs => random() * %(days)s * 86400),
        now(), '{"platform":"web"}'::jsonb, 'accepted', '[]'::jsonb
 FROM generate_series(1, %(n)s)
 """
@@ -128,8 +128,8 @@ def main() -> dict:
     cookie = session_cookie("pm") if _has_user("pm") else session_cookie(_any_user())
     with Gunicorn(workers=2, threads=4) as server:
         path = dashboard.get_absolute_url()
-        load(server.port, [path], cookie=cookie, concurrency=2, seconds=1)
-        cached = load(server.port, [path], cookie=cookie, concurrency=4, seconds=8)
+        load(server.port, [path], cookie=cookie, concurrency=4, seconds=6)  # every worker imports and warms up
+        cached = load(server.port, [path], cookie=cookie, concurrency=4, seconds=10)
 
     print(f"== analytics: product-health dashboard over {n:,} raw events ({DAYS} days) ==")
     print(
