@@ -365,11 +365,13 @@ def retention(product_id: int, spec: dict) -> dict:
     sql = f"""
     WITH a AS ({activity}),
     firsts AS (SELECT distinct_id, min(day) AS first_day FROM a GROUP BY distinct_id)
-    SELECT ((f.first_day - %s::date) / {step}) AS cohort, ((a.day - f.first_day) / {step}) AS k,
-           count(DISTINCT a.distinct_id)
-    FROM a JOIN firsts f USING (distinct_id)
-    WHERE ((a.day - f.first_day) / {step}) < %s
-    GROUP BY 1, 2
+    SELECT cohort, k, count(*) FROM (
+        -- DISTINCT as a subquery lets PostgreSQL hash it (count(DISTINCT) always sorts)
+        SELECT DISTINCT a.distinct_id, ((f.first_day - %s::date) / {step}) AS cohort,
+               ((a.day - f.first_day) / {step}) AS k
+        FROM a JOIN firsts f USING (distinct_id)
+        WHERE ((a.day - f.first_day) / {step}) < %s
+    ) AS per_user GROUP BY 1, 2
     """  # noqa: S608 - step is an int we chose
     rows = _rows(sql, [*params, date_from, periods])
     grid: dict[int, dict[int, int]] = {}

@@ -14,10 +14,9 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
-from analytics import charts, queries, selectors, services
+from analytics import queries, selectors, services
 from analytics.forms import DashboardForm, FilterForm, PlanImportForm, QueryForm
 from analytics.models import Dashboard, EventDefinition, Insight, Tile, TileResult
-from portal.charts import chart_context, line_chart
 from portal.models import Product
 from portal.permissions import can_edit_product, require_ops_lead, require_product_edit
 
@@ -256,6 +255,9 @@ def _insight_result(insight: Insight) -> tuple[dict | None, str]:
 
 
 def insight_detail(request, pk):
+    from analytics import charts
+    from portal.charts import chart_context  # plotly: imported only where drawn
+
     insight = get_object_or_404(Insight.objects.select_related("product", "created_by"), pk=pk)
     result, error = _insight_result(insight)
     ctx = _base(request, insight.product, "insights", insight=insight, error=error, result=result)
@@ -271,6 +273,8 @@ def insight_detail(request, pk):
 
 
 def insight_csv(request, pk):
+    from analytics import charts
+
     insight = get_object_or_404(Insight.objects.select_related("product"), pk=pk)
     result, error = _insight_result(insight)
     if result is None:
@@ -336,6 +340,8 @@ def plan(request, slug):
 
 
 def event_detail(request, slug, name):
+    from portal.charts import chart_context, line_chart  # plotly: imported only where drawn
+
     product = _product(slug)
     try:
         definition = selectors.event_definition_get(product=product, name=name)
@@ -425,6 +431,9 @@ def plan_import(request, slug):
 
 
 def quality(request, slug):
+    from analytics import charts
+    from portal.charts import chart_context  # plotly: imported only where drawn
+
     product = _product(slug)
     try:
         stale_days = max(1, min(int(request.GET.get("stale_days", 14)), 365))

@@ -128,7 +128,8 @@ def main() -> dict:
     cookie = session_cookie("pm") if _has_user("pm") else session_cookie(_any_user())
     with Gunicorn(workers=2, threads=4) as server:
         path = dashboard.get_absolute_url()
-        load(server.port, [path], cookie=cookie, concurrency=4, seconds=6)  # every worker imports and warms up
+        for _ in range(4):  # fresh connections each round, so every worker has imported and warmed up
+            load(server.port, [path], cookie=cookie, concurrency=6, seconds=1)
         cached = load(server.port, [path], cookie=cookie, concurrency=4, seconds=10)
 
     print(f"== analytics: product-health dashboard over {n:,} raw events ({DAYS} days) ==")
