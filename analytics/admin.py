@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from analytics import services
@@ -43,6 +45,7 @@ class PropertyDefinitionInline(admin.TabularInline):
     model = PropertyDefinition
     extra = 1
     fields = ["name", "type", "enum_values", "required", "pii", "description"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 
 
 @admin.register(EventDefinition)
