@@ -281,9 +281,7 @@ def events_ingest(*, product: Product, events: list[dict], source: Source | None
                     product=product,
                     source=source,
                     received_at=now,
-                    event=(raw.get("event") if isinstance(raw, dict) and isinstance(raw.get("event"), str) else "")[
-                        :200
-                    ],
+                    event=_raw_name(raw),
                     payload=_safe_payload(raw),
                     reasons=why,
                 )
@@ -359,10 +357,9 @@ def _violations_record(product: Product, events: list, statuses: list[str], reas
     for i, why in enumerate(reasons):
         if statuses[i] == "duplicate":
             continue
-        raw = events[i]
-        name = raw.get("event") if isinstance(raw, dict) and isinstance(raw.get("event"), str) else ""
+        name = _raw_name(events[i])
         for r in why:
-            key = (name[:200], r["code"], r.get("property", ""))
+            key = (name, r["code"], r.get("property", ""))
             counts[key] += 1
             examples.setdefault(key, r["message"][:500])
     if not counts:
@@ -411,15 +408,23 @@ def _dispatch_rollups() -> None:
         log.warning("analytics: could not dispatch rollup_dirty; beat will pick the days up", exc_info=True)
 
 
+def _raw_name(raw: Any) -> str:
+    """The event name as received, made storable (no NULs, no lone surrogates), for reports."""
+    name = raw.get("event") if isinstance(raw, dict) and isinstance(raw.get("event"), str) else ""
+    return name.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:200]
+
+
 def _safe_payload(raw: Any) -> Any:
+    """What was received, storable as JSONB whatever it contains (NULs, lone surrogates)."""
     import json
 
     try:
-        text = json.dumps(raw, default=str)
-    except (TypeError, ValueError):
-        return {"unserialisable": repr(raw)[:2000]}
+        text = json.dumps(raw, default=str, ensure_ascii=False)
+        text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return {"unstorable": repr(raw)[:100000]}
     if "\\u0000" in text:
-        return {"raw": text.replace("\\u0000", "")[:100000]}
+        return {"unstorable": text.replace("\\u0000", "")[:100000]}
     return raw
 
 
