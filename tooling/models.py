@@ -11,6 +11,7 @@ data, not a business rule, so it is enforced on the model in `clean()` and `save
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -390,7 +391,7 @@ class RoadmapItem(models.Model):
         max_digits=6,
         decimal_places=2,
         default=1,
-        validators=[MinValueValidator(0.1)],
+        validators=[MinValueValidator(Decimal("0.1"))],
         help_text="Person-months",
     )
     rice_score = models.FloatField(default=0, editable=False)
