@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.shortcuts import get_object_or_404
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.decorators import api_view
 from rest_framework.pagination import PageNumberPagination
@@ -50,7 +51,7 @@ class DocumentSerializer(serializers.ModelSerializer):
             "url",
         ]
 
-    def get_time_in_review_hours(self, obj) -> float:
+    def get_time_in_review_hours(self, obj) -> float:  # noqa: D102
         return round(obj.time_in_review_seconds() / 3600, 2)
 
 
@@ -61,6 +62,16 @@ class DocumentCreateSerializer(serializers.Serializer):
     variables = serializers.DictField(child=serializers.CharField(allow_blank=True), required=False)
 
 
+@extend_schema(
+    methods=["GET"],
+    parameters=[
+        OpenApiParameter("product", str, required=False),
+        OpenApiParameter("status", str, required=False),
+        OpenApiParameter("kind", str, required=False),
+    ],
+    responses=DocumentSerializer(many=True),
+)
+@extend_schema(methods=["POST"], request=DocumentCreateSerializer, responses={201: DocumentSerializer})
 @api_view(["GET", "POST"])
 def documents(request):
     """GET: documents (filters: product, status, kind). POST: create one from the latest published template."""
@@ -86,6 +97,11 @@ def documents(request):
     return paginator.get_paginated_response(DocumentSerializer(page, many=True).data)
 
 
+@extend_schema(
+    responses=inline_serializer(
+        "DocumentMarkdown", {"id": serializers.IntegerField(), "markdown": serializers.CharField()}
+    )
+)
 @api_view(["GET"])
 def document_markdown(request, pk: int):
     document = get_object_or_404(Document.objects.select_related("product", "owner", "template_version"), pk=pk)
@@ -118,6 +134,17 @@ class RoadmapItemSerializer(serializers.ModelSerializer):
         read_only_fields = ["rice_score"]
 
 
+@extend_schema(
+    methods=["GET"],
+    parameters=[
+        OpenApiParameter("product", str, required=False),
+        OpenApiParameter("horizon", str, required=False),
+        OpenApiParameter("status", str, required=False),
+        OpenApiParameter("quarter", str, required=False),
+    ],
+    responses=RoadmapItemSerializer(many=True),
+)
+@extend_schema(methods=["POST"], request=RoadmapItemSerializer, responses={201: RoadmapItemSerializer})
 @api_view(["GET", "POST"])
 def roadmap_items(request):
     """GET: roadmap items across products (filters: product, horizon, status, quarter). POST: add one."""
@@ -140,6 +167,7 @@ def roadmap_items(request):
     return paginator.get_paginated_response(RoadmapItemSerializer(page, many=True).data)
 
 
+@extend_schema(request=RoadmapItemSerializer, responses=RoadmapItemSerializer)
 @api_view(["PATCH"])
 def roadmap_item_update(request, pk: int):
     item = get_object_or_404(RoadmapItem.objects.select_related("product"), pk=pk)
@@ -153,6 +181,25 @@ def roadmap_item_update(request, pk: int):
     return Response(RoadmapItemSerializer(item).data)
 
 
+class LaunchSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    feature = serializers.CharField()
+    product = serializers.CharField()
+    tier = serializers.CharField()
+    launch_date = serializers.DateField()
+    owner = serializers.CharField()
+    status = serializers.CharField()
+    required_done = serializers.IntegerField()
+    required = serializers.IntegerField()
+    readiness = serializers.FloatField()
+    overdue = serializers.IntegerField()
+    url = serializers.CharField()
+
+
+@extend_schema(
+    parameters=[OpenApiParameter("product", str, required=False), OpenApiParameter("status", str, required=False)],
+    responses=LaunchSerializer(many=True),
+)
 @api_view(["GET"])
 def launches(request):
     """Launches with readiness (required checklist items done / required)."""
@@ -182,6 +229,15 @@ def launches(request):
     )
 
 
+@extend_schema(
+    responses=inline_serializer(
+        "TemplateAdoption",
+        {
+            "summary": serializers.DictField(),
+            "templates": serializers.ListField(child=serializers.DictField()),
+        },
+    )
+)
 @api_view(["GET"])
 def template_adoption(request):
     """Headline adoption figures plus one row per template (the portal scorecard reads the same)."""
