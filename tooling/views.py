@@ -488,10 +488,14 @@ def _timeline_figure(items: list[RoadmapItem], *, title: str, by_product: bool) 
                 "line": {"dash": "dot", "color": "#c2417a"},
             }
         ],
-        annotations=[{"x": today, "yref": "paper", "y": 1.02, "text": "today", "showarrow": False}],
+        annotations=[{"x": today, "yref": "paper", "y": 0, "yanchor": "top", "text": "today", "showarrow": False}],
     )
     charts.styled(fig, title=title, x_title="Target quarter", y_title="", height=max(260, 28 * len(dated) + 120))
-    fig.update_layout(barmode="overlay", margin={"l": 260})
+    fig.update_layout(
+        barmode="overlay",
+        margin={"l": 260, "t": 72},
+        legend={"orientation": "h", "y": 1.0, "x": 0, "yanchor": "bottom"},
+    )
     return fig
 
 
