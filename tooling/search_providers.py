@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from django.contrib.postgres.aggregates import StringAgg
 from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector
 from django.db.models import F
@@ -45,6 +47,8 @@ def documents(query: str, user, limit: int) -> list[SearchResult]:
 
 def _headline(text: str, query: str) -> str:
     """A short plain-text excerpt around the first hit, marked like SearchHeadline's output."""
+    text = re.sub(r"[*_`#>]+|\[[ x]\]", "", text)  # plain text: drop markdown markers
+    text = re.sub(r"\s+", " ", text).strip()
     words = [w.lower() for w in query.split() if len(w) > 2]
     lower = text.lower()
     hit = min((lower.find(w) for w in words if lower.find(w) >= 0), default=-1)
