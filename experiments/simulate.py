@@ -58,6 +58,7 @@ def simulate(
             batch = []
 
     span = days * 86400
+    horizon = start + timedelta(seconds=span)  # nothing happens after the simulated period (or now)
     for i in range(units):
         unit = f"{prefix}{experiment.key[:12]}-{i}"
         variant = variants[bucketing.choose(experiment.key, unit, weights)]
@@ -75,7 +76,7 @@ def simulate(
         propensity = 0.4 + 1.2 * rng.random()  # heavy and light users: pre and post behaviour correlate
         for event, rate in effect.rates.items():
             if rng.random() < min(1.0, rate * propensity):
-                at = first + timedelta(hours=rng.random() * 96)
+                at = min(first + timedelta(hours=rng.random() * 96), horizon)
                 batch.append(
                     {
                         "event": event,
