@@ -249,7 +249,7 @@ def _specs() -> list[dict]:
             "decision": "shipped",
             "rationale": "Conversion rose clearly with no change in refunds; rolled out to 100% of returning buyers.",
             "learnings": "Removing the card form for buyers with a saved card is the biggest single lever we have "
-            "found in checkout (+17% relative). **Mobile web gained most.** Storefront could apply the same idea to "
+            "found in checkout. **Mobile web gained most.** Storefront could apply the same idea to "
             "one-tap add-to-cart.",
             "units": 5000,
         },

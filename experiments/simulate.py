@@ -63,7 +63,7 @@ def simulate(
         unit = f"{prefix}{experiment.key[:12]}-{i}"
         variant = variants[bucketing.choose(experiment.key, unit, weights)]
         effect = effects.get(variant.key, control)
-        first = start + timedelta(seconds=rng.random() * span * (i + 1) / units)
+        first = start + timedelta(seconds=rng.random() * span)
         if not (drop_exposures and rng.random() < drop_exposures.get(variant.key, 0)):
             batch.append(
                 {
@@ -76,7 +76,7 @@ def simulate(
         propensity = 0.4 + 1.2 * rng.random()  # heavy and light users: pre and post behaviour correlate
         for event, rate in effect.rates.items():
             if rng.random() < min(1.0, rate * propensity):
-                at = min(first + timedelta(hours=rng.random() * 96), horizon)
+                at = min(first + timedelta(hours=min(96.0, rng.expovariate(1 / 12))), horizon)
                 batch.append(
                     {
                         "event": event,
