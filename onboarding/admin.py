@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -77,6 +78,34 @@ class TrackAdmin(admin.ModelAdmin):
     ]
     inlines = [ModuleInline, TaskInline]
     actions = ["publish", "duplicate", "mark_reviewed"]
+    change_form_template = "onboarding/admin/track_change_form.html"
+
+    def _publish_one(self, request, track) -> bool:
+        try:
+            result = services.track_publish(track=track, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, f"“{track.title}” not published: {text}", messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            f"Published “{track.title}” v{result.track.version}: {result.summary}; "
+            f"{result.enrollments_updated} running enrollment(s) updated.",
+            messages.SUCCESS,
+        )
+        return True
+
+    def response_change(self, request, obj):
+        if "_publish" in request.POST:
+            self._publish_one(request, obj)
+            return redirect(reverse("admin:onboarding_track_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_publish" in request.POST:
+            self._publish_one(request, obj)
+            return redirect(reverse("admin:onboarding_track_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     def get_queryset(self, request):
         return (
@@ -121,18 +150,7 @@ class TrackAdmin(admin.ModelAdmin):
     @admin.action(description="Publish (adds new tasks to running enrollments, tells enrollees)")
     def publish(self, request, queryset):
         for track in queryset:
-            try:
-                result = services.track_publish(track=track, by=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"“{track.title}” not published: {text}", messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                f"Published “{track.title}” v{result.track.version}: {result.summary}; "
-                f"{result.enrollments_updated} running enrollment(s) updated.",
-                messages.SUCCESS,
-            )
+            self._publish_one(request, track)
 
     @admin.action(description="Duplicate as a draft")
     def duplicate(self, request, queryset):
