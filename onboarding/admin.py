@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -32,9 +34,9 @@ def _track_id(request) -> str | None:
 class ModuleInline(admin.StackedInline):
     model = Module
     extra = 0
-    fields = [("order", "title"), "content", "links", "articles"]
+    fields = [("order", "title"), ("content", "links"), "articles"]
     autocomplete_fields = ["articles"]
-    show_change_link = False
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 60})}}
 
 
 class TaskInline(admin.TabularInline):
@@ -51,6 +53,20 @@ class TaskInline(admin.TabularInline):
         if db_field.name == "quiz":
             kwargs["queryset"] = Quiz.objects.filter(track_id=track_id) if track_id else Quiz.objects.none()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is None:
+            return field
+        widget = field.widget
+        if db_field.name in ("module", "quiz") and hasattr(widget, "can_add_related"):
+            # Modules are edited above and quizzes on their own page: keep task rows compact.
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = False
+        widths = {"title": "22em", "url": "9em", "due_offset_days": "4em", "order": "3.5em"}
+        if db_field.name in widths:
+            widget.attrs["style"] = f"width: {widths[db_field.name]}"
+        return field
 
 
 @admin.register(Track)

@@ -263,7 +263,7 @@ QUIZZES = [
                 [("The PM who owns it", True), ("The ops lead reviewing it", False), ("The group PM", False)],
             ),
             (
-                "Which sections must every PRD have? (choose all that apply)",
+                "Which sections must every PRD have?",
                 "multiple",
                 "Problem with evidence, success metrics with a guardrail, and non-goals. A launch date is "
                 "optional at PRD stage.",
@@ -296,7 +296,7 @@ QUIZZES = [
                 ],
             ),
             (
-                "What evidence belongs in the problem statement? (choose all that apply)",
+                "What evidence belongs in the problem statement?",
                 "multiple",
                 "Research insights and feedback themes are the shared evidence base; opinions are not evidence.",
                 [("Research insights", True), ("Feedback themes", True), ("A stakeholder's opinion", False)],
@@ -339,7 +339,7 @@ QUIZZES = [
                 ],
             ),
             (
-                "Which belong in an experiment brief? (choose all that apply)",
+                "Which belong in an experiment brief?",
                 "multiple",
                 "Hypothesis, primary metric, guardrails and the minimum detectable effect with its sample size.",
                 [
