@@ -468,9 +468,10 @@ def _build_track(org, *, slug, title, audience, description, modules, tasks, qui
 
 
 def _backdated_audit(*, user, action: str, at: dt.datetime, target_type: str, label: str, changes=None, key=""):
-    """An audit row for past demo activity, unless other apps' demos recorded this action
-    for this person already (theirs win; keeps the demo consistent)."""
-    if AuditEntry.objects.filter(actor=user, action=action).exists():
+    """An audit row for past demo activity, unless other apps' demos already recorded this
+    action for this person at or before that time (theirs win). Their rows are stamped
+    “now”, so a cohort member who started months ago still gets their earlier first time."""
+    if AuditEntry.objects.filter(actor=user, action=action, at__lte=at).exists():
         return None
     entry = AuditEntry.objects.create(
         actor=user,

@@ -6,6 +6,7 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from onboarding import services
+from onboarding.milestones import annotate_milestones
 from onboarding.models import Article, Enrollment, EnrollmentTask, QuizAttempt, Task, Track
 from onboarding.tasks import send_overdue_reminders, send_stale_notices
 from portal.models import AuditEntry, Notification
@@ -26,6 +27,8 @@ def _counts():
 
 
 def test_seed_demo_is_idempotent_and_newpm_is_three_weeks_in(db):
+    call_command("seed_demo", "--small", "--only", "tooling")  # other apps' demos record actions "now"
+    lucas_docs = AuditEntry.objects.filter(actor__username="lucas", action="document.create").count()
     call_command("seed_demo", "--small", "--only", "onboarding")
     first = _counts()
     call_command("seed_demo", "--small", "--only", "onboarding")
@@ -40,6 +43,10 @@ def test_seed_demo_is_idempotent_and_newpm_is_three_weeks_in(db):
     assert [i.task.title for i in overdue] == ["Find your product's north-star metric and its last 90 days"]
     assert newpm.items.filter(completed_at__isnull=False).count() > 10
     assert Enrollment.objects.filter(status=Enrollment.Status.COMPLETED).exists()  # a cohort at different stages
+    # Lucas started 8 months ago: his first PRD is the backdated one, not a document made "now".
+    lucas = annotate_milestones(Enrollment.objects.filter(user__username="lucas")).get()
+    assert 10 < (lucas.ms_prd_created.date() - lucas.start_on).days < 60
+    assert AuditEntry.objects.filter(actor__username="lucas", action="document.create").count() == lucas_docs + 1
 
 
 @pytest.mark.django_db(transaction=True)
