@@ -31,7 +31,7 @@ from onboarding.models import (
     Task,
     Track,
 )
-from portal.models import AuditEntry
+from portal.models import AuditEntry, Notification
 
 SEED = 8
 DEMO_TARGET = "onboarding-demo-"  # target_id prefix of audit rows this demo creates
@@ -662,6 +662,10 @@ def seed(org, *, small: bool = False) -> str:
         }
         _progress(enrollment, rng, finish_all=days_ago > 120)
         _seed_milestones(org, enrollment, plan, rng)
+    # Cohort members were told about their enrollment months ago: not news in their inbox today.
+    Notification.objects.filter(
+        kind="onboarding.enrolled", user__username__in=[row[0] for row in people], read_at__isnull=True
+    ).update(read_at=timezone.now())
     _seed_votes(org, articles, rng)
     n_items = EnrollmentTask.objects.filter(enrollment__track=track).count()
     return (
