@@ -339,3 +339,12 @@ def test_admin_rejects_bad_module_links_naming_the_line(client, ops_lead):
         response.content.decode().replace("&ldquo;", "“").replace("&rdquo;", "”").replace("&#x27;", "'")
     )
     assert not Track.objects.filter(slug="t").exists()
+
+
+def test_viewers_read_articles_but_do_not_vote(client, viewer):
+    article = ArticleFactory(title="Roadmaps")
+    client.force_login(viewer)
+    body = client.get(f"/onboarding/kb/{article.slug}/").content.decode()
+    assert "viewers can read articles but not vote" in body
+    assert client.post(f"/onboarding/kb/{article.slug}/vote", {"useful": "yes"}).status_code == 403
+    assert not article.votes.exists()
