@@ -11,7 +11,8 @@ Conventions for every task in the portal (see docs/architecture.md):
 import logging
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -19,7 +20,7 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 logger = logging.getLogger("portal.tasks")
 
 
-class PortalTask(Task):
+class PortalTask(DjangoTask):
     """Dispatch never breaks a request: with the broker down, the row that needs work is
     already committed, so we log and move on; each app's sweeper task re-queues stored but
     unprocessed work once Redis is back (nothing is lost, nothing waits on Redis)."""

@@ -72,6 +72,10 @@ def search_view(request):
     query = request.GET.get("q", "").strip()[:200]
     kinds = [k for k in request.GET.getlist("type") if k]
     results = search(query, request.user, kinds=kinds or None) if query else []
+    if query:
+        from portal import usage
+
+        usage.track("search_performed", request.user, results=len(results), found=bool(results), types=",".join(kinds))
     labels = {kind: label for kind, (label, _fn) in PROVIDERS.items()}
     return render(
         request,

@@ -32,6 +32,10 @@ def audit_record(
         ip=ip,
     )
     entry.save()
+    if actor is not None and actor.pk:
+        from portal import usage
+
+        usage.track_action(user=actor, action=action, target=target)
     return entry
 
 

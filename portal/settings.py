@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.LoginRequiredMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
+    "portal.usage.UsageMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
 ]
 
