@@ -34,6 +34,36 @@ Provider = Callable[[str, object, int], list[SearchResult]]
 PROVIDERS: dict[str, tuple[str, Provider]] = {}
 
 
+def fts(qs, *, query: str, fields: list[tuple[str, str]], headline: str | None = None, limit: int = 10):
+    """Weighted full-text search over `fields` [(field, weight A-D)], best first, each row with
+    `.rank` and (with `headline`) `.headline`: a snippet with HIGHLIGHT_START/STOP around hits."""
+    from django.contrib.postgres.search import SearchHeadline
+
+    sq = SearchQuery(query, search_type="websearch", config="english")
+    vector = None
+    for name, weight in fields:
+        part = SearchVector(name, weight=weight, config="english")
+        vector = part if vector is None else vector + part
+    qs = qs.annotate(rank=SearchRank(vector, sq)).filter(rank__gt=0)
+    if headline:
+        qs = qs.annotate(
+            headline=SearchHeadline(
+                headline, sq, config="english", start_sel=HIGHLIGHT_START, stop_sel=HIGHLIGHT_STOP, max_words=30
+            )
+        )
+    return list(qs.order_by("-rank")[:limit])
+
+
+def url_of(obj, fallback: str = "/") -> str:
+    """The object's page, or a fallback while its app has no such page yet."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return obj.get_absolute_url()
+    except (NoReverseMatch, AttributeError):
+        return fallback
+
+
 def register(kind: str, label: str):
     def decorator(fn: Provider) -> Provider:
         PROVIDERS[kind] = (label, fn)
