@@ -55,3 +55,14 @@ def monthly_reports() -> int:
 
 
 schedule("portal.monthly_reports", "portal.monthly_reports", 6 * 3600)
+
+
+@shared_task(name="portal.alerts_sweep")
+def alerts_sweep() -> dict:
+    """Guardrail regressions and stale templates, notified once per dedupe key."""
+    from portal import alerts
+
+    return alerts.alerts_sweep()
+
+
+schedule("portal.alerts_sweep", "portal.alerts_sweep", 3600)
