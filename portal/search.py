@@ -78,13 +78,46 @@ def _load_providers() -> None:
             import_module(f"{app_label}.search_providers")
 
 
+_executor = None
+
+
+def _run_in_worker(provider: Provider, query: str, user, limit: int) -> list[SearchResult]:
+    """Providers run on a small pool whose threads keep their own DB connections
+    (CONN_MAX_AGE), so a search costs the slowest provider, not the sum of all."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+    try:
+        return provider(query, user, limit)
+    except Exception:
+        close_old_connections()
+        raise
+
+
+def _pool():
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=settings.SEARCH_WORKERS, thread_name_prefix="search")
+    return _executor
+
+
 def search(query: str, user, *, kinds: list[str] | None = None, limit: int = 10) -> list[SearchResult]:
     _load_providers()
+    chosen = [provider for kind, (_label, provider) in PROVIDERS.items() if not kinds or kind in kinds]
     results: list[SearchResult] = []
-    for kind, (_label, provider) in PROVIDERS.items():
-        if kinds and kind not in kinds:
-            continue
-        results.extend(provider(query, user, limit))
+    # Parallel only outside a transaction: worker threads have their own connections and
+    # would not see uncommitted rows (tests, or a search inside an atomic block).
+    from django.db import connection
+
+    if settings.SEARCH_WORKERS > 1 and len(chosen) > 1 and not connection.in_atomic_block:
+        futures = [_pool().submit(_run_in_worker, provider, query, user, limit) for provider in chosen]
+        for future in futures:
+            results.extend(future.result())
+    else:
+        for provider in chosen:
+            results.extend(provider(query, user, limit))
     return sorted(results, key=lambda r: r.rank, reverse=True)
 
 

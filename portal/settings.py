@@ -258,6 +258,9 @@ DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Celery -----------------------------------------------------------------------------
 
+# Global search runs its providers on this many threads (1 = one after another).
+SEARCH_WORKERS = int(os.environ.get("SEARCH_WORKERS", "1" if TESTING else "6"))
+
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
