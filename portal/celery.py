@@ -11,7 +11,8 @@ Conventions for every task in the portal (see docs/architecture.md):
 import logging
 import os
 
-from celery import Celery, Task
+from celery import Celery
+from celery.contrib.django.task import DjangoTask
 from kombu.exceptions import OperationalError
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -19,10 +20,11 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
 logger = logging.getLogger("portal.tasks")
 
 
-class PortalTask(Task):
-    """Dispatch never breaks a request: with the broker down, the row that needs work is
-    already committed, so we log and move on; each app's sweeper task re-queues stored but
-    unprocessed work once Redis is back (nothing is lost, nothing waits on Redis)."""
+class PortalTask(DjangoTask):
+    """A DjangoTask (so `delay_on_commit` exists) whose dispatch never breaks a request: with
+    the broker down, the row that needs work is already committed, so we log and move on;
+    each app's sweeper task re-queues stored but unprocessed work once Redis is back
+    (nothing is lost, nothing waits on Redis)."""
 
     def apply_async(self, args=None, kwargs=None, **options):
         try:
