@@ -34,6 +34,7 @@ class World:
     bearer: dict[str, str] = field(default_factory=dict)  # write-scope token per user
     read_bearer: dict[str, str] = field(default_factory=dict)
     paths: dict[str, str] = field(default_factory=dict)  # route name -> concrete path
+    pii: dict[str, int] = field(default_factory=dict)  # planted personal data: kind -> pk
 
 
 ROLES = {

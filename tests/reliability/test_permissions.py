@@ -18,6 +18,7 @@ from collections.abc import Callable
 import pytest
 from django.apps import apps
 from django.test import Client
+from django.utils import timezone
 
 from tests.reliability.conftest import World, changed_tables, table_fingerprint
 from tests.reliability.urlwalk import Route, all_routes
@@ -128,10 +129,46 @@ def world(world, django_db_blocker):
         for route in all_routes():
             make = OBJECT_ROUTES.get(route.name)
             world.paths[route.name] = route.path(make(world) if make and route.params else None)
+        world.pii = _plant_personal_data(world)
         _CLIENTS.clear()
         for role in world.users:
             _client(world, role)
     return world
+
+
+PII_NAME = "Quillon Vasquez-Marrow"
+PII_EMAIL = "quillon.pii-marker@example.org"
+CONTACT_EMAIL = "dana.contact-marker@customer.example"
+
+
+def _plant_personal_data(world: World) -> dict:
+    """A research participant and a customer contact with unmistakable markers."""
+    planted = {}
+    if apps.is_installed("research") and any(
+        m.__name__ == "Participant" for m in apps.get_app_config("research").get_models()
+    ):
+        participant = apps.get_model("research.Participant").objects.create(
+            name=PII_NAME, email=PII_EMAIL, company="Marker Corp", country="DE"
+        )
+        planted["participant"] = participant.pk
+    from feedback.models import Contact, FeedbackItem
+
+    source = _first("feedback.FeedbackSource", _feedback_source)
+    account = apps.get_model("feedback.CustomerAccount").objects.create(
+        name="Marker Account", name_key="marker account", segment="enterprise", arr=1000
+    )
+    contact = Contact.objects.create(account=account, email=CONTACT_EMAIL, name="Dana Contactmarker")
+    FeedbackItem.objects.create(
+        source=source,
+        external_id="pii-marker-1",
+        text="Checkout keeps timing out",
+        account=account,
+        contact=contact,
+        product=world.own_product,
+        created_at=timezone.now(),
+    )
+    planted["contact"] = contact.pk
+    return planted
 
 
 def _path(route: Route, world: World) -> str:
@@ -152,10 +189,12 @@ def _client(world: World, role: str | None) -> Client:
     return _CLIENTS[role]
 
 
-def _send(world: World, route: Route, role: str | None, method: str, *, read_token: bool = False):
+def _send(
+    world: World, route: Route, role: str | None, method: str, *, read_token: bool = False, path: str | None = None
+):
     """API routes are called with a bearer token (as integrations do; no CSRF in the way),
     pages with a session."""
-    path = _path(route, world)
+    path = path or _path(route, world)
     client = Client() if route.is_api else _client(world, role)
     headers = {}
     if route.is_api and role:
@@ -295,3 +334,30 @@ def test_admin_requires_staff(world, role):
 
 def test_ops_lead_reaches_the_admin(world):
     assert _client(world, "ops").get("/admin/").status_code == 200
+
+
+@pytest.mark.parametrize("role", ["viewer", "pm_other", "pm_own"])
+def test_personal_data_is_never_shown_to_roles_that_do_not_need_it(world, role):
+    """Participants' names/emails and customer contacts' emails appear on no page or API
+    response (searched for by name too) for viewers and PMs outside the study team."""
+    leaks = []
+    for route in routes():
+        if route.name in {"logout", "healthz"}:
+            continue
+        path = _path(route, world)
+        for query in ("", f"?q={PII_NAME.split()[0]}&search={PII_EMAIL}"):
+            response = _send(world, route, role, "GET", path=path + query)
+            body = response.content.decode(errors="replace")
+            for marker in (PII_NAME, PII_EMAIL, CONTACT_EMAIL):
+                if marker in body:
+                    leaks.append(f"{route.template}{query} shows {marker}")
+    assert leaks == []
+
+
+def test_researchers_do_see_participants_so_the_leak_test_can_fail(world):
+    if "participant" not in world.pii:
+        pytest.skip("research has no participants yet on this branch")
+    route = next(r for r in routes() if r.name == "research:participant")
+    response = _client(world, "researcher").get(route.path({"pk": world.pii["participant"]}))
+    assert response.status_code == 200
+    assert PII_EMAIL in response.content.decode()
