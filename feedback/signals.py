@@ -2,7 +2,8 @@
 
 - volume: items that week (duplicates counted once);
 - unique accounts and ARR-weighted demand (each asking account's ARR counted once a week);
-- trend: (volume − baseline) / max(baseline, 1), baseline = mean of the previous 8 weeks;
+- trend: (volume − baseline) / max(baseline, 1), baseline = mean of the previous 8 weeks
+  (pro-rated for the current, partial week);
 - spike: volume ≥ SPIKE_MIN_VOLUME and ≥ SPIKE_RATIO × max(baseline, 1);
 - alerts: one per spike; a theme that alerted stays quiet for HOLD_DOWN_WEEKS.
 """
@@ -73,8 +74,12 @@ def with_trends(weeks: dict[date, Week], *, until: date | None = None) -> list[W
     for i, w in enumerate(series):
         history = series[max(0, i - BASELINE_WEEKS) : i]
         w.baseline = round(sum(h.volume for h in history) / len(history), 3) if history else 0.0
-        w.trend = round((w.volume - w.baseline) / max(w.baseline, 1.0), 3)
-        w.is_spike = bool(history) and w.volume >= SPIKE_MIN_VOLUME and w.volume >= SPIKE_RATIO * max(w.baseline, 1.0)
+        # The current week is partial: compare it with the share of a week that has passed.
+        expected = w.baseline
+        if until is not None and w.week == week_start(until):
+            expected = w.baseline * ((until - w.week).days + 1) / 7
+        w.trend = round((w.volume - expected) / max(expected, 1.0), 3)
+        w.is_spike = bool(history) and w.volume >= SPIKE_MIN_VOLUME and w.volume >= SPIKE_RATIO * max(expected, 1.0)
     return series
 
 

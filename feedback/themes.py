@@ -16,7 +16,33 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+# scikit-learn's English stop words, inlined so importing this module (the API, the
+# incremental path) does not import scikit-learn.
+ENGLISH_STOP_WORDS = frozenset(
+    """
+    a about above across after afterwards again against all almost alone along already also although
+    always am among amongst amoungst amount an and another any anyhow anyone anything anyway
+    anywhere are around as at back be became because become becomes becoming been before beforehand
+    behind being below beside besides between beyond bill both bottom but by call can cannot cant co
+    con could couldnt cry de describe detail do done down due during each eg eight either eleven
+    else elsewhere empty enough etc even ever every everyone everything everywhere except few
+    fifteen fifty fill find fire first five for former formerly forty found four from front full
+    further get give go had has hasnt have he hence her here hereafter hereby herein hereupon hers
+    herself him himself his how however hundred i ie if in inc indeed interest into is it its itself
+    keep last latter latterly least less ltd made many may me meanwhile might mill mine more
+    moreover most mostly move much must my myself name namely neither never nevertheless next nine
+    no nobody none noone nor not nothing now nowhere of off often on once one only onto or other
+    others otherwise our ours ourselves out over own part per perhaps please put rather re same see
+    seem seemed seeming seems serious several she should show side since sincere six sixty so some
+    somehow someone something sometime sometimes somewhere still such system take ten than that the
+    their them themselves then thence there thereafter thereby therefore therein thereupon these
+    they thick thin third this those though three through throughout thru thus to together too top
+    toward towards twelve twenty two un under until up upon us very via was we well were what
+    whatever when whence whenever where whereafter whereas whereby wherein whereupon wherever
+    whether which while whither who whoever whole whom whose why will with within without would yet
+    you your yours yourself yourselves
+    """.split()  # noqa: SIM905 - a readable word list
+)
 
 # Words every piece of feedback uses; they say nothing about the topic.
 DOMAIN_STOP_WORDS = {
@@ -24,6 +50,7 @@ DOMAIN_STOP_WORDS = {
     "one", "still", "even", "please", "thanks", "thank", "hi", "hello", "team", "need", "want", "make",
     "time", "way", "lot", "thing", "things", "good", "great", "bad", "love", "hate", "product",
     "customer", "customers", "issue", "problem", "dont", "don", "doesn", "isn", "can", "ve", "im",
+    "say", "says", "said", "honestly", "fyi", "quick", "note", "fix", "frustrating", "costing", "sales",
     "it's", "i'm", "we", "our", "us", "every", "since", "again", "today", "yesterday", "week", "day",
 }  # fmt: skip
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | DOMAIN_STOP_WORDS)
@@ -31,7 +58,7 @@ TOKEN_RE = re.compile(r"[a-z][a-z0-9']+")
 MAX_TERMS = 40
 ASSIGN_THRESHOLD = 0.12
 MATCH_THRESHOLD = 0.3
-MERGE_THRESHOLD = 0.5
+MERGE_THRESHOLD = 0.22
 NEAR_DUPLICATE_THRESHOLD = 0.8
 
 
@@ -48,7 +75,7 @@ def terms_of(text: str) -> list[str]:
 
 def normalized_hash(text: str) -> str:
     """Exact-duplicate key: case, punctuation and whitespace do not matter."""
-    norm = " ".join(TOKEN_RE.findall((text or "").lower()))
+    norm = " ".join(re.findall(r"[a-z0-9]+", (text or "").lower()))
     return hashlib.sha1(norm.encode()).hexdigest()  # noqa: S324 - a fingerprint, not security
 
 
@@ -84,7 +111,7 @@ def label_for(terms: dict[str, float], n: int = 3) -> str:
     ranked = [t for t, _ in sorted(terms.items(), key=lambda kv: -kv[1])]
     chosen: list[str] = []
     used: set[str] = set()
-    for term in [t for t in ranked[:12] if " " in t] + ranked:
+    for term in [t for t in ranked[:6] if " " in t] + ranked:
         words = set(term.split())
         if words & used:
             continue
@@ -105,11 +132,32 @@ class Cluster:
         return label_for(self.terms)
 
 
-def _choose_k(n: int) -> int:
-    return max(2, min(14, round(math.sqrt(n / 8))))
+def _choose_k(matrix, *, seed: int, max_k: int = 12, sample: int = 1500) -> int:
+    """The k with the best cosine silhouette on a sample (k-means on TF-IDF over-splits
+    otherwise: a fixed sqrt(n) rule gives several themes for one topic)."""
+    import numpy as np
+    from sklearn.cluster import KMeans
+    from sklearn.metrics import silhouette_score
+
+    n = matrix.shape[0]
+    if n < 30:
+        return max(1, min(3, n // 8))
+    rows = np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False)
+    data = matrix[rows]
+    best_k, best = 2, -1.0
+    for k in range(2, min(max_k, n // 10) + 1):
+        labels = KMeans(n_clusters=k, random_state=seed, n_init=2).fit_predict(data)
+        if len(set(labels)) < 2:
+            continue
+        value = silhouette_score(data, labels, metric="cosine", sample_size=min(1000, len(rows)), random_state=seed)
+        if value > best + 0.005:  # prefer fewer themes unless clearly better
+            best_k, best = k, value
+    return best_k
 
 
-def cluster_texts(texts: Sequence[str], *, k: int | None = None, seed: int = 0) -> list[Cluster]:
+def cluster_texts(
+    texts: Sequence[str], *, k: int | None = None, seed: int = 0, merge_threshold: float = MERGE_THRESHOLD
+) -> list[Cluster]:
     """TF-IDF + k-means; clusters whose centroids are near-identical are merged."""
     import numpy as np
     from sklearn.cluster import KMeans, MiniBatchKMeans
@@ -128,7 +176,9 @@ def cluster_texts(texts: Sequence[str], *, k: int | None = None, seed: int = 0) 
         matrix = vectorizer.fit_transform(texts)
     except ValueError:  # no usable terms at all
         return [Cluster({}, list(range(n)))]
-    k = min(k or _choose_k(n), n)
+    k = min(k or max(2, min(14, round(math.sqrt(n / 8)))), n)
+    if k <= 1:
+        return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
     model = (
         MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
         if n > 5000
@@ -143,7 +193,7 @@ def cluster_texts(texts: Sequence[str], *, k: int | None = None, seed: int = 0) 
             continue
         mean = np.asarray(matrix[idx].mean(axis=0)).ravel()
         clusters.append(Cluster(_top_terms(mean, vocab), idx.tolist()))
-    return merge_similar(clusters)
+    return merge_similar(clusters, threshold=merge_threshold)
 
 
 def _top_terms(weights, vocab) -> dict[str, float]:
@@ -202,7 +252,7 @@ def match_clusters(
 
 
 def shingles(text: str, size: int = 3) -> set[str]:
-    words = TOKEN_RE.findall((text or "").lower())
+    words = re.findall(r"[a-z0-9]+", (text or "").lower())
     if len(words) < size:
         return {" ".join(words)} if words else set()
     return {" ".join(words[i : i + size]) for i in range(len(words) - size + 1)}

@@ -50,3 +50,29 @@ def test_admin_template_list_shows_usage(client, ops_lead, pm, product):
     assert response.status_code == 200
     response = client.get("/admin/tooling/templateversion/")
     assert response.status_code == 200
+
+
+def test_admin_preview_diff_and_deprecate(client, ops_lead):
+    v1 = published_version()
+    v2 = services.template_version_create(
+        template=v1.template, sections=[{"key": "summary", "title": "Summary", "required": True}]
+    )
+    client.force_login(ops_lead)
+    preview = client.get(f"/admin/tooling/templateversion/{v2.pk}/preview/").content.decode()
+    assert "1. Summary · required" in preview
+    change = client.get(f"/admin/tooling/templateversion/{v2.pk}/change/").content.decode()
+    assert "Diff with v1" in change and "Publish this version" in change
+    diff = client.get(f"/admin/tooling/templateversion/diff/?a={v1.pk}&b={v2.pk}").content.decode()
+    assert "<td>Problem</td><td>removed</td>" in diff
+    replacement = published_version()
+    response = client.post(
+        f"/admin/tooling/template/{v1.template.pk}/deprecate/", {"replacement": replacement.template.pk}
+    )
+    assert response.status_code == 302
+    v1.template.refresh_from_db()
+    assert (v1.template.status, v1.template.replacement) == ("deprecated", replacement.template)
+
+
+def test_pm_cannot_reach_the_admin_standards(pm_client):
+    response = pm_client.get("/admin/tooling/templateversion/")
+    assert response.status_code == 302  # PMs are not staff: sent to the admin login

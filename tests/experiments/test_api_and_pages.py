@@ -1,0 +1,169 @@
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from analytics.models import Event
+from experiments import services
+from experiments.models import Experiment
+from tests.experiments.factories import MetricFactory, make_experiment
+from tests.factories import UserFactory
+
+
+@pytest.fixture
+def running(pm, product):
+    exp = make_experiment(by=pm, product=product, key="api-exp", name="Express checkout")
+    return services.experiment_start(experiment=exp, by=pm)
+
+
+def test_assignment_is_deterministic_and_records_exposure(api_client, pm, running):
+    api_client.force_authenticate(pm)
+    url = "/api/v1/experiments/api-exp/assignment"
+    first = api_client.get(url, {"unit_id": "user-42"}).json()
+    again = api_client.get(url, {"unit_id": "user-42"}).json()
+    assert first == again
+    assert first["variant"] in ("control", "treatment") and first["in_experiment"] is True
+    exposures = Event.objects.filter(event="$exposure", distinct_id="user-42")
+    assert exposures.count() == 2
+    assert exposures.first().properties == {"experiment": "api-exp", "variant": first["variant"]}
+
+
+def test_assignment_bad_input_and_not_running(api_client, pm, product):
+    api_client.force_authenticate(pm)
+    make_experiment(by=pm, product=product, key="drafty")
+    response = api_client.get("/api/v1/experiments/drafty/assignment", {"unit_id": "u1"})
+    assert response.status_code == 200
+    assert response.json()["in_experiment"] is False
+    assert response.json()["reason"] == "The experiment is draft: everyone gets Control."
+    response = api_client.get("/api/v1/experiments/drafty/assignment")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"unit_id": ["unit_id is required (the user or device id the variant is for)."]}
+    assert api_client.get("/api/v1/experiments/nope/assignment", {"unit_id": "u"}).status_code == 404
+
+
+def test_api_create_validation_and_lifecycle(api_client, pm, product):
+    MetricFactory(product=product, key="conv")
+    api_client.force_authenticate(pm)
+    body = {
+        "product": product.slug,
+        "key": "api-new",
+        "name": "New",
+        "hypothesis_change": "a",
+        "hypothesis_audience": "b",
+        "hypothesis_impact": "c",
+        "primary_metric": "conv",
+        "variants": [{"key": "control", "weight": 0.5}, {"key": "b", "weight": 0.4}],
+    }
+    response = api_client.post("/api/v1/experiments/", body, format="json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == {"variants": ["Variant weights must sum to 1 (they sum to 0.9)."]}
+    body["variants"][1]["weight"] = 0.5
+    response = api_client.post("/api/v1/experiments/", body, format="json")
+    assert response.status_code == 201, response.json()
+    assert response.json()["variants"][1] == {"key": "b", "name": "B", "weight": 0.5}
+    assert api_client.post("/api/v1/experiments/api-new/start").json()["status"] == "running"
+    response = api_client.post("/api/v1/experiments/api-new/stop", {"reason": ""}, format="json")
+    assert response.status_code == 400 and "reason" in response.json()["errors"]
+    response = api_client.post(
+        "/api/v1/experiments/api-new/decide", {"decision": "inconclusive", "rationale": "Flat."}, format="json"
+    )
+    assert response.json()["status"] == "decided"
+
+
+def test_viewer_cannot_write_through_api(api_client, viewer, running):
+    api_client.force_authenticate(viewer)
+    response = api_client.post("/api/v1/experiments/api-exp/stop", {"reason": "x"}, format="json")
+    assert response.status_code == 403
+
+
+def test_power_api(api_client, pm):
+    api_client.force_authenticate(pm)
+    response = api_client.get("/api/v1/experiments/power", {"baseline": 0.1, "mde": 0.05})
+    assert response.json()["per_variant"] == [57760, 57760]
+    response = api_client.get("/api/v1/experiments/power", {"baseline": 2, "mde": 0.05})
+    assert response.status_code == 400
+    assert "baseline conversion rate must be between 0 and 1" in response.json()["detail"]
+
+
+def test_list_api_and_library_query_counts(api_client, client, pm, product, django_assert_max_num_queries):
+    for _ in range(6):
+        make_experiment(by=pm, product=product)
+    api_client.force_authenticate(pm)
+    with django_assert_max_num_queries(8):
+        response = api_client.get("/api/v1/experiments/")
+    assert response.json()["count"] == 6
+    client.force_login(pm)
+    with django_assert_max_num_queries(20):
+        response = client.get(reverse("experiments:index"))
+    assert response.status_code == 200
+    assert b"Experiment library" in response.content
+
+
+def test_library_search_finds_another_products_learning(client, pm, product, other_product):
+    other_pm = UserFactory(role="pm")
+    other_product.members.add(other_pm)
+    exp = make_experiment(by=other_pm, product=other_product, key="trust-badges", name="Trust badges")
+    exp = services.experiment_start(experiment=exp, by=other_pm)
+    learned = "Security badges near the pay button lift conversion."
+    services.experiment_decide(experiment=exp, by=other_pm, decision="shipped", rationale="Won.", learnings=learned)
+    client.force_login(pm)
+    response = client.get(reverse("experiments:index"), {"q": "badges pay"})
+    assert b"Trust badges" in response.content
+    response = client.get(reverse("experiments:index"), {"outcome": "rolled_back"})
+    assert b"Trust badges" not in response.content
+
+
+def test_pages_render_for_each_state(client, pm, product, running):
+    client.force_login(pm)
+    services.results_compute(experiment=running)
+    for url in (
+        reverse("experiments:detail", args=["api-exp"]),
+        reverse("experiments:results", args=["api-exp"]),
+        reverse("experiments:create"),
+        reverse("experiments:power") + "?baseline=10&mde=5&alpha=0.05&power=0.8&variants=2&metric_type=conversion",
+        reverse("experiments:metrics"),
+        reverse("experiments:guide"),
+    ):
+        response = client.get(url)
+        assert response.status_code == 200, url
+    detail = client.get(reverse("experiments:detail", args=["api-exp"])).content.decode()
+    assert "No exposures yet" in detail and "Pre-launch checklist" in detail
+
+
+def test_create_page_flow_and_errors(client, pm, product):
+    metric = MetricFactory(product=product)
+    client.force_login(pm)
+    data = {
+        "product": product.pk,
+        "name": "Bigger buttons",
+        "key": "bigger-buttons",
+        "hypothesis_change": "make the pay button bigger",
+        "hypothesis_audience": "mobile web buyers",
+        "hypothesis_metric": "order conversion",
+        "hypothesis_impact": "rise by 2%",
+        "variants": "control: Control = 0.5\ntreatment: Big button = 0.6",
+        "primary_metric": metric.pk,
+        "mde": 5,
+        "alpha": 0.05,
+        "power": 0.8,
+        "engine": "frequentist",
+    }
+    response = client.post(reverse("experiments:create"), data)
+    assert response.status_code == 200
+    assert "Variant weights must sum to 1 (they sum to 1.1)." in response.content.decode()
+    data["variants"] = "control: Control = 0.5\ntreatment: Big button = 0.5"
+    response = client.post(reverse("experiments:create"), data)
+    assert response.status_code == 302
+    exp = Experiment.objects.get(key="bigger-buttons")
+    assert exp.mde == 0.05 and exp.variants.get(position=1).name == "Big button"
+    response = client.post(reverse("experiments:start", args=["bigger-buttons"]))
+    assert Experiment.objects.get(key="bigger-buttons").status == "running"
+
+
+def test_viewer_sees_read_only_page(client, viewer, pm, running):
+    client.force_login(viewer)
+    body = client.get(reverse("experiments:detail", args=["api-exp"])).content.decode()
+    assert "You can view this experiment but not change it" in body
+    client.post(reverse("experiments:stop", args=["api-exp"]), {"reason": "x"})
+    assert Experiment.objects.get(key="api-exp").status == "running"
+    assert client.get(reverse("experiments:create")).status_code == 403

@@ -1,0 +1,128 @@
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+
+import pytest
+from django.utils import timezone
+
+from analytics.services import events_ingest
+from experiments import engine, services
+from experiments.models import Experiment, ResultSnapshot
+from experiments.simulate import Effect, simulate
+from portal.models import Notification
+from tests.experiments.factories import MetricFactory, make_experiment
+
+
+def _started(exp: Experiment, days_ago: float) -> Experiment:
+    exp = services.experiment_start(experiment=exp, by=exp.owner)
+    Experiment.objects.filter(pk=exp.pk).update(started_at=timezone.now() - timedelta(days=days_ago))
+    exp.refresh_from_db()
+    return exp
+
+
+def _event(name, unit, at, **props):
+    return {"event": name, "distinct_id": unit, "timestamp": at.isoformat(), "properties": props}
+
+
+def test_sql_summaries_are_exact_and_multi_exposed_units_excluded(pm, product):
+    revenue = MetricFactory(product=product, key="revenue", name="Revenue", kind="mean", event="order_completed",
+                            value_property="amount", window_hours=48)  # fmt: skip
+    exp = _started(make_experiment(by=pm, product=product, key="exact", secondary=[revenue]), days_ago=5)
+    t0 = exp.started_at + timedelta(hours=1)
+    x = "$exposure"
+    events = [
+        _event(x, "a1", t0, experiment="exact", variant="control"),
+        _event(x, "a1", t0 + timedelta(hours=5), experiment="exact", variant="control"),  # repeat exposure
+        _event(x, "a2", t0, experiment="exact", variant="control"),
+        _event(x, "b1", t0, experiment="exact", variant="treatment"),
+        _event(x, "b2", t0, experiment="exact", variant="treatment"),
+        _event(x, "b3", t0, experiment="exact", variant="treatment"),
+        _event(x, "m1", t0, experiment="exact", variant="control"),
+        _event(x, "m1", t0, experiment="exact", variant="treatment"),  # saw both: excluded
+        _event(x, "other", t0, experiment="another-exp", variant="treatment"),
+        _event("order_completed", "a1", t0 + timedelta(hours=2), amount=10),
+        _event("order_completed", "a1", t0 + timedelta(hours=3), amount=5),
+        _event("order_completed", "a1", t0 - timedelta(days=2), amount=7),  # pre-exposure (CUPED covariate)
+        _event("order_completed", "b1", t0 + timedelta(hours=1), amount=20),
+        _event("order_completed", "b2", t0 + timedelta(hours=60), amount=99),  # outside the 48 h revenue window
+        _event("order_completed", "m1", t0 + timedelta(hours=1), amount=50),
+    ]
+    events_ingest(product=product, events=events)
+    specs = [engine.MetricSpec.of(em) for em in exp.experiment_metrics.select_related("metric")]
+    summaries, counts, multi, daily = engine.summarise(
+        product_id=product.pk, key="exact", start=exp.started_at, end=timezone.now(), metrics=specs
+    )
+    assert counts == {"control": 2, "treatment": 3}
+    assert multi == 1
+    conv_c, rev_c = summaries["control"]
+    conv_t, rev_t = summaries["treatment"]
+    assert (conv_c.n, conv_c.sum, conv_c.pre_sum, conv_c.sum_products) == (2, 1, 1, 1)
+    assert (conv_t.n, conv_t.sum) == (3, 2)  # b2 converted at 60 h: inside the 7-day conversion window
+    assert (rev_c.sum, rev_c.sum_squares, rev_c.pre_sum, rev_c.sum_products) == (15, 225, 7, 105)
+    assert (rev_t.sum, rev_t.sum_squares) == (20, 400)
+    assert sum(d["units"] for d in daily) == 5
+
+
+def test_clear_winner_explained_and_guardrail_and_health(pm, product):
+    refunds = MetricFactory(product=product, key="refunds", name="Refund rate", event="refund_requested",
+                            direction="lower")  # fmt: skip
+    exp = make_experiment(by=pm, product=product, key="winner", guardrails=[refunds], name="Express checkout")
+    exp = _started(exp, days_ago=10)
+    effects = {
+        "control": Effect(rates={"order_completed": 0.20, "refund_requested": 0.02}),
+        "treatment": Effect(rates={"order_completed": 0.30, "refund_requested": 0.08}),
+    }
+    simulate(exp, units=3000, start=exp.started_at, days=9, effects=effects, seed=3)
+    snap = services.results_compute(experiment=exp)
+    assert snap.status == "ready" and snap.units == 3000
+    primary = next(r for r in snap.results if r["metric"] == exp.experiment_metrics.get(role="primary").metric.key)
+    assert primary["verdict"] == "win", (snap.results, snap.health)
+    assert primary["sentence"].startswith("Treatment raised order conversion by ")
+    assert "(95% CI " in primary["sentence"]
+    assert primary["p_adjusted"] >= primary["p_value"]
+    guard = next(r for r in snap.results if r["metric"] == "refunds")
+    assert guard["verdict"] == "loss"
+    codes = {c["code"] for c in snap.health}
+    assert "guardrail" in codes and "srm" not in codes and "no_exposures" not in codes
+
+
+def test_srm_flagged_and_owner_notified_once(pm, product):
+    exp = _started(make_experiment(by=pm, product=product, key="srm-case"), days_ago=8)
+    effects = {"control": Effect(rates={"order_completed": 0.2}), "treatment": Effect(rates={"order_completed": 0.2})}
+    simulate(exp, units=4000, start=exp.started_at, days=7, effects=effects, drop_exposures={"treatment": 0.15})
+    first = services.results_compute(experiment=exp)
+    services.results_compute(experiment=exp)
+    assert first.srm_p_value < 0.001
+    srm = next(c for c in first.health if c["code"] == "srm")
+    assert srm["level"] == "error" and srm["message"].startswith("Sample ratio mismatch (p = ")
+    assert Notification.objects.filter(user=pm, kind="experiment.srm").count() == 1
+
+
+def test_no_exposures_and_not_enough_data_are_clear(pm, product):
+    exp = _started(make_experiment(by=pm, product=product, key="empty"), days_ago=1)
+    snap = services.results_compute(experiment=exp)
+    assert snap.units == 0
+    assert snap.health[0]["code"] == "no_exposures"
+    row = snap.results[0]
+    assert row["verdict"] == "not_enough_data"
+    assert row["sentence"] == "Treatment vs control on order conversion: Not enough data: no units in control yet."
+    assert row["lift"] is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_refresh_runs_on_a_real_worker(celery_worker_thread, pm, product):
+    exp = _started(make_experiment(by=pm, product=product, key="worker"), days_ago=3)
+    effects = {"control": Effect(rates={"order_completed": 0.2}), "treatment": Effect(rates={"order_completed": 0.3})}
+    simulate(exp, units=600, start=exp.started_at, days=2, effects=effects)
+    snapshot = services.results_request(experiment=exp, by=pm)
+    assert services.results_request(experiment=exp, by=pm).pk == snapshot.pk  # one pending at a time
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        snapshot.refresh_from_db()
+        if snapshot.status == ResultSnapshot.Status.READY:
+            break
+        time.sleep(0.2)
+    assert snapshot.status == ResultSnapshot.Status.READY
+    assert snapshot.units == 600
+    assert snapshot.results[0]["enough_data"] is True
