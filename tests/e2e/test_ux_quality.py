@@ -1,0 +1,80 @@
+"""UX quality: key pages fit a laptop-width window without horizontal scrolling, and keyboard
+focus is visible."""
+
+import pytest
+
+from tests.factories import ProductFactory, UserFactory
+
+pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
+
+KEY_PAGES = [
+    "/",
+    "/analytics/",
+    "/experiments/",
+    "/experiments/new/",
+    "/feedback/",
+    "/onboarding/",
+    "/research/",
+    "/research/insights/",
+    "/tooling/",
+    "/tooling/documents/",
+    "/search/?q=checkout",
+]
+
+OVERFLOW = """() => {
+  const width = document.documentElement.clientWidth;
+  const wide = [...document.querySelectorAll('body *')].filter(e => {
+    const r = e.getBoundingClientRect();
+    if (r.width === 0 || r.right <= width + 1) return false;
+    // content inside a horizontally scrollable container (wide tables) is fine
+    for (let p = e.parentElement; p && p !== document.body; p = p.parentElement) {
+      const o = getComputedStyle(p).overflowX;
+      if (o === 'auto' || o === 'scroll' || o === 'hidden') return false;
+    }
+    return true;
+  });
+  return {scroll: document.documentElement.scrollWidth, width,
+          culprits: wide.slice(0, 3).map(e => e.tagName.toLowerCase() + (e.id ? '#' + e.id : '')
+            + (typeof e.className === 'string' && e.className ? '.' + e.className.split(' ').join('.') : ''))};
+}"""
+
+
+@pytest.fixture
+def pm_user(db):
+    product = ProductFactory(name="Checkout", slug="checkout", description="Cart and checkout flow")
+    user = UserFactory(username="paula", first_name="Paula", role="pm")
+    product.members.add(user)
+    return user
+
+
+@pytest.mark.parametrize("width", [1280, 1024])
+def test_key_pages_have_no_horizontal_overflow(journey, pm_user, width):
+    journey.page.set_viewport_size({"width": width, "height": 800})
+    journey.login("paula")
+    problems = []
+    for path in KEY_PAGES:
+        journey.goto(path)
+        journey.page.wait_for_load_state("networkidle")
+        result = journey.page.evaluate(OVERFLOW)
+        if result["scroll"] > result["width"] + 1:
+            problems.append(f"{path}: {result['scroll']}px wide in a {result['width']}px window {result['culprits']}")
+    assert problems == []
+    journey.assert_no_console_errors()
+
+
+def test_keyboard_focus_is_visible(journey, pm_user):
+    journey.login("paula")
+    page = journey.page
+    seen = []
+    for _ in range(6):
+        page.keyboard.press("Tab")
+        style = page.evaluate(
+            """() => { const e = document.activeElement; const s = getComputedStyle(e);
+                 return {tag: e.tagName, text: (e.innerText || e.value || '').slice(0, 30),
+                         outline: s.outlineStyle !== 'none' && parseFloat(s.outlineWidth) > 0,
+                         shadow: s.boxShadow !== 'none'}; }"""
+        )
+        seen.append(style)
+    invisible = [s for s in seen if not (s["outline"] or s["shadow"])]
+    assert seen[0]["text"].startswith("Skip to content")
+    assert invisible == [], f"focused elements without a visible focus ring: {invisible}"
