@@ -41,7 +41,7 @@ def test_ops_publishes_a_prd_version_pm_writes_and_reviewer_approves(journey):
     page.fill("#id_changelog", "Success metrics are required")
     page.locator(".add-row a").first.click()
     row = page.locator("tr.dynamic-sections").last
-    row.locator("input[name$='-order']").fill("3")
+    row.locator("input[name$='-order']").fill("30")
     row.locator("input[name$='-key']").fill("metrics")
     row.locator("input[name$='-title']").fill("Success metrics")
     row.locator("input[name$='-required']").check()
