@@ -246,6 +246,7 @@ def adoption_view(request):
         ]
     )
     charts.styled(wap, title="Weekly active PMs", x_title="Week starting", y_title="People", time_series=True)
+    wap.update_layout(legend={"y": -0.35}, margin={"b": 80})
     per_tool = go.Figure([go.Bar(x=weeks, y=values, name=tool) for tool, values in trend.items()])
     per_tool.update_layout(barmode="stack")
     charts.styled(per_tool, title="Page views per tool, weekly", x_title="Week starting", y_title="Page views")

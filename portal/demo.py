@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from portal.models import BusinessUnit, Market, Product, Role, User
@@ -116,10 +117,16 @@ class DemoOrg:
         return [u for u in self.users.values() if u.role == Role.PM]
 
 
+_DEMO_HASH: list[str] = []
+
+
 def _user(username: str, **fields) -> User:
+    """Demo people share one password hash: hashing "demo" 24 times would cost ~10 s."""
+    if not _DEMO_HASH:
+        _DEMO_HASH.append(make_password(DEMO_PASSWORD))
     user, created = User.objects.get_or_create(username=username, defaults=fields)
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _DEMO_HASH[0]
         user.save(update_fields=["password"])
     return user
 

@@ -416,6 +416,7 @@ def _chart(m: Measure) -> dict[str, Any]:
         time_series=True,
         height=280,
     )
+    fig.update_layout(legend={"y": -0.35}, margin={"b": 80})  # keep the legend clear of the x-axis title
     summary = "; ".join(
         f"{name}: {', '.join('–' if v is None else str(v) for v in values[-4:])}" for name, values in m.series.items()
     )

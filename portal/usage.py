@@ -13,6 +13,8 @@ from __future__ import annotations
 import json
 import logging
 import uuid
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -89,6 +91,19 @@ ACTION_TOOLS = {
 TOOLS = ["analytics", "experiments", "research", "tooling", "feedback", "onboarding", "portal"]
 
 _portal_product_id: int | None = None
+
+# Set while a web or API request is handled: only people's actions count as usage, not
+# seeding scripts, migrations or background jobs acting on someone's behalf.
+_in_request: ContextVar[bool] = ContextVar("portal_usage_in_request", default=False)
+
+
+@contextmanager
+def request_scope():
+    token = _in_request.set(True)
+    try:
+        yield
+    finally:
+        _in_request.reset(token)
 
 
 def buffer_key() -> str:
@@ -168,7 +183,7 @@ def track(name: str, user, **properties: Any) -> None:
 
 def track_action(*, user, action: str, target=None) -> None:
     """A key action (called from audit_record); buffered after the transaction commits."""
-    if user is None or not getattr(user, "pk", None):
+    if user is None or not getattr(user, "pk", None) or not _in_request.get():
         return
     # product_id only (no query here); the slug is resolved when the buffer is flushed.
     product_id = getattr(target, "product_id", None) if target is not None else None
@@ -255,7 +270,8 @@ class UsageMiddleware:
         self.get_response = get_response
 
     def __call__(self, request):
-        response = self.get_response(request)
+        with request_scope():
+            response = self.get_response(request)
         try:
             if (
                 request.method == "GET"

@@ -51,3 +51,14 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_role_groups_get_every_apps_permissions_after_migrate(db):
+    from django.contrib.auth.models import Group
+
+    ops = Group.objects.get(name="Ops leads")
+    for app_label in ["analytics", "experiments", "tooling", "feedback", "onboarding"]:
+        assert ops.permissions.filter(content_type__app_label=app_label, codename__startswith="change_").exists()
+    researchers = Group.objects.get(name="Researchers")
+    assert researchers.permissions.filter(content_type__app_label="research", codename__startswith="change_").exists()
+    assert not Group.objects.get(name="Viewers").permissions.exists()

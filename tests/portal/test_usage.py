@@ -66,7 +66,9 @@ def test_key_actions_from_the_audit_log_are_tracked_with_their_tool_and_product(
     pm, product, django_capture_on_commit_callbacks
 ):
     with django_capture_on_commit_callbacks(execute=True):
-        audit_record(actor=pm, action="dashboard.create", target=product)
+        audit_record(actor=pm, action="seeded.outside_a_request", target=product)  # not usage
+        with usage.request_scope():
+            audit_record(actor=pm, action="dashboard.create", target=product)
     usage.flush_all()
     (event,) = _events("action_performed")
     assert event.properties == {
