@@ -49,10 +49,14 @@ def main() -> int:
     from playwright.sync_api import sync_playwright
 
     OUT.mkdir(parents=True, exist_ok=True)
+    # Query the database (pages, session cookies) before Playwright starts its event loop:
+    # Django refuses ORM calls from inside it.
+    shots = [
+        (filename, session_cookie(username).split("=", 1)[1], username, path) for filename, username, path in pages()
+    ]
     with Gunicorn() as server, sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium", args=CHROMIUM_ARGS)
-        for filename, username, path in pages():
-            cookie_value = session_cookie(username).split("=", 1)[1]
+        for filename, cookie_value, username, path in shots:
             context = browser.new_context(viewport={"width": 1280, "height": 800})
             context.add_cookies(
                 [
