@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.utils import timezone
 from rest_framework import authentication, exceptions
+from rest_framework.permissions import SAFE_METHODS
 
 from portal import tokens
 
@@ -23,6 +24,10 @@ class BearerTokenAuthentication(authentication.BaseAuthentication):
             raise exceptions.AuthenticationFailed("Invalid or revoked API token.")
         if not token.user.is_active:
             raise exceptions.AuthenticationFailed("The token's user is deactivated.")
+        if token.scopes == "read" and request.method not in SAFE_METHODS:
+            # Enforced here, not only in ReadOnlyForViewers, so views with their own
+            # permission_classes (IsOpsLead, AllowAny webhooks…) cannot be written with it.
+            raise exceptions.PermissionDenied("This API token is read-only: it can read but not write.")
         now = timezone.now()
         if token.last_used_at is None or (now - token.last_used_at).total_seconds() > 60:
             type(token).objects.filter(pk=token.pk).update(last_used_at=now)

@@ -16,7 +16,8 @@ def test_seed_demo_is_idempotent(db):
     first = _counts()
     call_command("seed_demo", "--small")
     assert _counts() == first
-    assert first[0] == 3 and first[1] == 6
+    assert first[0] == 3 and first[1] == 7  # six products + the internal portal product
+    assert Product.objects.get(slug="portal").is_internal
     roles = {r: User.objects.filter(role=r).count() for r in ["pm", "ops_lead", "researcher", "viewer"]}
     assert roles == {"pm": 18, "ops_lead": 3, "researcher": 1, "viewer": 2}  # admin is an ops lead too
     for username in ["pm", "ops", "newpm", "researcher", "viewer", "admin"]:
