@@ -252,6 +252,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps share the draft/published/archived life cycle: one named enum for it.
+    "ENUM_NAME_OVERRIDES": {"PublicationStatusEnum": "research.models.InsightStatus"},
 }
 
 # Ingestion limits (documented in docs/api.md); larger bodies get 413 naming the limit.
