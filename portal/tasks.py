@@ -31,3 +31,20 @@ def send_notification_email(notification_id: int) -> None:
         recipient_list=[note.user.email],
     )
     Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
+
+
+@shared_task(name="portal.prune_raw_events")
+def prune_raw_events() -> int:
+    """Daily: delete raw analytics events beyond RAW_EVENT_RETENTION_DAYS (0 disables)."""
+    from portal.retention import raw_events_prune
+
+    return raw_events_prune()
+
+
+def _schedule() -> None:
+    from portal.celery import schedule
+
+    schedule("portal.prune_raw_events", "portal.prune_raw_events", 24 * 3600)
+
+
+_schedule()
