@@ -49,6 +49,9 @@ format: $(STAMP)
 bench: $(STAMP)
 	$(PY) -m bench.run $(ARGS)
 
+screenshots: $(STAMP) browser
+	$(PY) -m scripts.screenshots
+
 shell: $(STAMP)
 	$(PY) manage.py shell
 

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.db import models
 from django.utils.html import format_html
 
 from analytics import services
 from analytics.models import (
+    Dashboard,
+    DashboardTemplate,
     Event,
     EventDefinition,
+    Insight,
     NamingRule,
     PlanChange,
     PropertyDefinition,
     RejectedEvent,
     Source,
+    Tile,
+    ViolationType,
 )
 from portal.services import audit_record
 
@@ -38,6 +45,7 @@ class PropertyDefinitionInline(admin.TabularInline):
     model = PropertyDefinition
     extra = 1
     fields = ["name", "type", "enum_values", "required", "pii", "description"]
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 2, "cols": 40})}}
 
 
 @admin.register(EventDefinition)
@@ -148,3 +156,56 @@ class RejectedEventAdmin(ReadOnlyAdmin):
     list_filter = ["product"]
     search_fields = ["event"]
     list_select_related = ["product", "source"]
+
+
+@admin.register(DashboardTemplate)
+class DashboardTemplateAdmin(admin.ModelAdmin):
+    list_display = ["name", "slug", "position", "tile_count", "is_active", "updated_at"]
+    list_filter = ["is_active"]
+    search_fields = ["name", "description"]
+    prepopulated_fields = {"slug": ["name"]}
+
+    @admin.display(description="Tiles")
+    def tile_count(self, obj):
+        return len(obj.tiles or [])
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        audit_record(
+            actor=request.user,
+            action="dashboard_template.update" if change else "dashboard_template.create",
+            target=obj,
+            changes={"fields": form.changed_data},
+        )
+        services.dashboards_ensure_standard()  # every product's copy follows the template
+
+
+class TileInline(admin.TabularInline):
+    model = Tile
+    extra = 0
+    fields = ["position", "title", "width", "spec"]
+
+
+@admin.register(Dashboard)
+class DashboardAdmin(admin.ModelAdmin):
+    list_display = ["name", "product", "template", "created_by", "updated_at"]
+    list_filter = ["product", "template"]
+    search_fields = ["name", "description"]
+    list_select_related = ["product", "template", "created_by"]
+    inlines = [TileInline]
+
+
+@admin.register(Insight)
+class InsightAdmin(admin.ModelAdmin):
+    list_display = ["name", "product", "created_by", "updated_at"]
+    list_filter = ["product"]
+    search_fields = ["name", "description"]
+    list_select_related = ["product", "created_by"]
+
+
+@admin.register(ViolationType)
+class ViolationTypeAdmin(ReadOnlyAdmin):
+    list_display = ["event", "code", "property", "product", "count", "first_seen", "last_seen"]
+    list_filter = ["product", "code"]
+    search_fields = ["event", "property"]
+    list_select_related = ["product"]

@@ -96,10 +96,19 @@ def _clean_text(value: Any, label: str, errors: list[dict], code: str) -> str:
     if len(value) > MAX_NAME:
         errors.append(reason(code, f"'{label}' is longer than {MAX_NAME} characters."))
         return ""
-    if "\x00" in value:
-        errors.append(reason(code, f"'{label}' contains a NUL character."))
+    if "\x00" in value or not _encodable(value):
+        errors.append(reason(code, f"'{label}' contains a NUL character or invalid Unicode."))
         return ""
     return value
+
+
+def _encodable(text: str) -> bool:
+    """False for lone surrogates (valid in JSON escapes, refused by PostgreSQL)."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def check(index: int, raw: Any, plan: Plan, now: datetime) -> Checked:
@@ -130,9 +139,9 @@ def check(index: int, raw: Any, plan: Plan, now: datetime) -> Checked:
         errors.append(reason("invalid_properties", f"'properties' must be an object, got {json_type(props)}."))
     else:
         out.properties = props
-        out.properties_json = json.dumps(props, separators=(",", ":"), default=str)
-        if "\\u0000" in out.properties_json:
-            errors.append(reason("invalid_properties", "'properties' contains a NUL character."))
+        out.properties_json = json.dumps(props, separators=(",", ":"), default=str, ensure_ascii=False)
+        if "\\u0000" in out.properties_json or not _encodable(out.properties_json):
+            errors.append(reason("invalid_properties", "'properties' contains a NUL character or invalid Unicode."))
     if errors:
         return out
     _check_plan(out, plan, now)

@@ -203,8 +203,12 @@ class Event(models.Model):
         QUARANTINED = "quarantined", "Quarantined"
 
     id = models.BigAutoField(primary_key=True)
-    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
-    source = models.ForeignKey(Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    # No database FK constraints on the raw table: they cost a trigger per row on COPY and
+    # bulk inserts; the ingestion path only writes ids it just loaded.
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    source = models.ForeignKey(
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+    )
     uuid = models.UUIDField(null=True, blank=True)
     event = models.CharField(max_length=200)
     distinct_id = models.CharField(max_length=200)
@@ -407,6 +411,7 @@ class TileResult(models.Model):
     filters_key = models.CharField(max_length=64)
     filters = models.JSONField(default=dict)
     result = models.JSONField(null=True, blank=True)
+    view = models.JSONField(null=True, blank=True, help_text="Rendered figure JSON, summary, KPIs, table")
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.QUEUED)
     error = models.TextField(blank=True)
     computed_at = models.DateTimeField(null=True, blank=True)
@@ -440,3 +445,19 @@ class ViolationType(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event}: {self.code} {self.property}".strip()
+
+
+class ActiveUsersDaily(models.Model):
+    """DAU, WAU (7 days) and MAU (30 days) per product and day, kept by the rollups."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    day = models.DateField()
+    dau = models.IntegerField(default=0)
+    wau = models.IntegerField(default=0)
+    mau = models.IntegerField(default=0)
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "day"], name="activeusersdaily_once")]
+
+    def __str__(self) -> str:
+        return f"{self.day}: {self.dau}/{self.wau}/{self.mau}"

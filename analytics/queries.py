@@ -21,7 +21,7 @@ import re
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-from django.db import connection
+from django.db import connection, transaction
 from django.utils import timezone
 
 INTERVALS = {"day", "week", "month"}
@@ -205,7 +205,18 @@ def trends(product_id: int, spec: dict) -> dict:
             continue
         source = "raw"
         series.extend(_trend_raw(product_id, spec, e, label, buckets))
-    return {"kind": "trends", "x": x, "series": series, "interval": spec["interval"], "source": source}
+    maths = {e["math"] for e in spec["events"]}
+    y_title = {"count": "Events", "uniques": "Unique users"}.get(next(iter(maths)), "") if len(maths) == 1 else ""
+    if len(maths) == 1 and next(iter(maths)) in ("sum", "avg"):
+        y_title = f"{'Sum' if 'sum' in maths else 'Average'} of {spec['events'][0]['property']}"
+    return {
+        "kind": "trends",
+        "x": x,
+        "series": series,
+        "interval": spec["interval"],
+        "source": source,
+        "y_title": y_title or "Events or users",
+    }
 
 
 def _series_label(e: dict) -> str:
@@ -292,16 +303,21 @@ def funnel(product_id: int, spec: dict) -> dict:
     )
     e_filters = filters.replace("properties", "e.properties")
     for i, step in enumerate(steps[1:], start=1):
-        params += [product_id, step, *filter_params, window, end + window]
+        params += [product_id, step, *filter_params, start, window, end + window]
         ctes.append(
             f"s{i} AS (SELECT e.distinct_id, min(e.timestamp) AS t, p.t0 FROM s{i - 1} p "  # noqa: S608
             "JOIN analytics_event e ON e.distinct_id = p.distinct_id AND e.product_id = %s AND e.event = %s "
             f"AND e.status = 'accepted'{e_filters} "
-            "AND e.timestamp >= p.t AND e.timestamp <= p.t0 + %s AND e.timestamp < %s "
+            "AND e.timestamp >= %s AND e.timestamp >= p.t AND e.timestamp <= p.t0 + %s AND e.timestamp < %s "
             "GROUP BY e.distinct_id, p.t0)"
         )
     counts = " UNION ALL ".join(f"SELECT {i}, count(*) FROM s{i}" for i in range(len(steps)))  # noqa: S608
-    rows = dict(_rows(f"WITH {', '.join(ctes)} {counts}", params))
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Each step is a hash join on distinct_id; the planner underestimates the CTEs and
+        # would otherwise pick a nested loop that is quadratic in users.
+        cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute(f"WITH {', '.join(ctes)} {counts}", params)
+        rows = dict(cursor.fetchall())
     out = []
     first = rows.get(0, 0) or 0
     for i, step in enumerate(steps):
@@ -349,11 +365,13 @@ def retention(product_id: int, spec: dict) -> dict:
     sql = f"""
     WITH a AS ({activity}),
     firsts AS (SELECT distinct_id, min(day) AS first_day FROM a GROUP BY distinct_id)
-    SELECT ((f.first_day - %s::date) / {step}) AS cohort, ((a.day - f.first_day) / {step}) AS k,
-           count(DISTINCT a.distinct_id)
-    FROM a JOIN firsts f USING (distinct_id)
-    WHERE ((a.day - f.first_day) / {step}) < %s
-    GROUP BY 1, 2
+    SELECT cohort, k, count(*) FROM (
+        -- DISTINCT as a subquery lets PostgreSQL hash it (count(DISTINCT) always sorts)
+        SELECT DISTINCT a.distinct_id, ((f.first_day - %s::date) / {step}) AS cohort,
+               ((a.day - f.first_day) / {step}) AS k
+        FROM a JOIN firsts f USING (distinct_id)
+        WHERE ((a.day - f.first_day) / {step}) < %s
+    ) AS per_user GROUP BY 1, 2
     """  # noqa: S608 - step is an int we chose
     rows = _rows(sql, [*params, date_from, periods])
     grid: dict[int, dict[int, int]] = {}
@@ -364,7 +382,10 @@ def retention(product_id: int, spec: dict) -> dict:
     for c in sorted(grid):
         cohort_start = date_from + timedelta(days=c * step)
         size = grid[c].get(0, 0)
-        available = max(0, min(periods, (last_day - cohort_start).days // step + 1))
+        # only complete periods: the current, partial week would look like a drop
+        available = max(0, min(periods, ((last_day - cohort_start).days + 1) // step))
+        if not available:
+            continue
         values = [grid[c].get(k, 0) for k in range(available)]
         cohorts.append(
             {
@@ -380,28 +401,14 @@ def retention(product_id: int, spec: dict) -> dict:
 # --- active users --------------------------------------------------------------------------
 
 
-def active_users(product_id: int, spec: dict) -> dict:
-    """DAU, WAU (7 days) and MAU (30 days) per day, and stickiness DAU/MAU."""
-    days = _days(spec["date_from"], spec["date_to"])
-    if spec["filters"]:
-        start = datetime.combine(spec["date_from"] - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
-        end = datetime.combine(spec["date_to"] + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
-        params: list = [product_id, start, end]
-        filters = _filters_sql(spec["filters"], params)
-        activity = (
-            "SELECT DISTINCT distinct_id, (timestamp AT TIME ZONE 'UTC')::date AS day FROM analytics_event "  # noqa: S608
-            f"WHERE product_id = %s AND status = 'accepted' AND timestamp >= %s AND timestamp < %s{filters}"
-        )
-    else:
-        params = [product_id, spec["date_from"] - timedelta(days=29), spec["date_to"]]
-        activity = (
-            "SELECT distinct_id, day FROM analytics_userdailyactivity WHERE product_id = %s AND day BETWEEN %s AND %s"
-        )
-    # Sweep line: an active (user, day) covers [day, day + w) for window w (1, 7, 30); starting
-    # each cover after the user's previous one ends makes covers disjoint per user, so a
-    # running sum of +1/-1 deltas is the distinct count, in one pass over user-days.
+def active_user_counts(activity_sql: str, params: list, days: list[date]) -> dict[int, list[int]]:
+    """DAU/WAU/MAU per day from an activity query returning (distinct_id, day) pairs.
+
+    Sweep line: an active (user, day) covers [day, day + w) for window w (1, 7, 30); starting
+    each cover after the user's previous one ends makes covers disjoint per user, so a running
+    sum of +1/-1 deltas is the distinct count, in one pass over user-days."""
     sql = f"""
-    WITH a AS ({activity}),
+    WITH a AS ({activity_sql}),
     l AS (SELECT day, lag(day) OVER (PARTITION BY distinct_id ORDER BY day) AS prev FROM a),
     w AS (SELECT * FROM (VALUES (1), (7), (30)) AS v(w)),
     deltas AS (
@@ -414,19 +421,48 @@ def active_users(product_id: int, spec: dict) -> dict:
     running: dict[int, dict[date, int]] = {1: {}, 7: {}, 30: {}}
     for w, d, delta in _rows(sql, params):
         running[w][d] = int(delta)
-    series_by_w: dict[int, list[int]] = {}
+    out: dict[int, list[int]] = {}
     for w, deltas in running.items():
-        total = 0
-        values = []
+        total, values, i = 0, [], 0
         ordered = sorted(deltas.items())
-        i = 0
         for day in days:
             while i < len(ordered) and ordered[i][0] <= day:
                 total += ordered[i][1]
                 i += 1
             values.append(total)
-        series_by_w[w] = values
-    dau, wau, mau = series_by_w[1], series_by_w[7], series_by_w[30]
+        out[w] = values
+    return out
+
+
+def active_users(product_id: int, spec: dict) -> dict:
+    """DAU, WAU (7 days) and MAU (30 days) per day, and stickiness DAU/MAU.
+
+    Without property filters this reads the ActiveUsersDaily rollup (kept by the rollups);
+    with filters it sweeps the matching raw events."""
+    days = _days(spec["date_from"], spec["date_to"])
+    if spec["filters"]:
+        start = datetime.combine(spec["date_from"] - timedelta(days=29), datetime.min.time(), tzinfo=UTC)
+        end = datetime.combine(spec["date_to"] + timedelta(days=1), datetime.min.time(), tzinfo=UTC)
+        params: list = [product_id, start, end]
+        filters = _filters_sql(spec["filters"], params)
+        activity = (
+            "SELECT DISTINCT distinct_id, (timestamp AT TIME ZONE 'UTC')::date AS day FROM analytics_event "  # noqa: S608
+            f"WHERE product_id = %s AND status = 'accepted' AND timestamp >= %s AND timestamp < %s{filters}"
+        )
+        counts = active_user_counts(activity, params, days)
+        dau, wau, mau = counts[1], counts[7], counts[30]
+    else:
+        rows = {
+            d: (a, w, m)
+            for d, a, w, m in _rows(
+                "SELECT day, dau, wau, mau FROM analytics_activeusersdaily "
+                "WHERE product_id = %s AND day BETWEEN %s AND %s",
+                [product_id, spec["date_from"], spec["date_to"]],
+            )
+        }
+        dau = [rows.get(d, (0, 0, 0))[0] for d in days]
+        wau = [rows.get(d, (0, 0, 0))[1] for d in days]
+        mau = [rows.get(d, (0, 0, 0))[2] for d in days]
     sticky = [round(a / m, 4) if m else 0.0 for a, m in zip(dau, mau, strict=True)]
     return {
         "kind": "active_users",

@@ -3,7 +3,7 @@ transaction, so re-running a day gives the same rows and late events re-roll the
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 
@@ -11,39 +11,75 @@ from analytics.models import DirtyDay
 
 _EVENT_DAILY = """
 INSERT INTO analytics_eventdailyrollup (product_id, day, event, count, uniques, flagged, quarantined)
-SELECT product_id, %(day)s, event,
+SELECT product_id, (timestamp AT TIME ZONE 'UTC')::date, event,
        count(*) FILTER (WHERE status = 'accepted'),
        count(DISTINCT distinct_id) FILTER (WHERE status = 'accepted'),
        count(*) FILTER (WHERE status = 'accepted' AND reasons <> '[]'::jsonb),
        count(*) FILTER (WHERE status = 'quarantined')
 FROM analytics_event
-WHERE product_id = %(product)s AND timestamp >= %(day)s::date AND timestamp < %(day)s::date + 1
-GROUP BY product_id, event
+WHERE product_id = %(product)s AND timestamp >= %(start)s AND timestamp < %(end)s
+GROUP BY 1, 2, 3
 """
 
 _USER_DAILY = """
 INSERT INTO analytics_userdailyactivity (product_id, day, distinct_id, events)
-SELECT product_id, %(day)s, distinct_id, count(*)
+SELECT product_id, (timestamp AT TIME ZONE 'UTC')::date, distinct_id, count(*)
 FROM analytics_event
-WHERE product_id = %(product)s AND timestamp >= %(day)s::date AND timestamp < %(day)s::date + 1
-  AND status = 'accepted'
-GROUP BY product_id, distinct_id
+WHERE product_id = %(product)s AND timestamp >= %(start)s AND timestamp < %(end)s AND status = 'accepted'
+GROUP BY 1, 2, 3
 """
 
 
-@transaction.atomic
 def rollup_day(*, product_id: int, day: date) -> None:
-    params = {"product": product_id, "day": day}
+    rollup_range(product_id=product_id, first=day, last=day)
+
+
+@transaction.atomic
+def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bool = True) -> None:
+    """Recompute the rollups of days first..last (inclusive) from raw events, set-based."""
+    start = datetime.combine(first, time.min, tzinfo=UTC)
+    end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
+    params = {"product": product_id, "first": first, "last": last, "start": start, "end": end}
     with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL timezone = 'UTC'")
         cursor.execute(
-            "DELETE FROM analytics_eventdailyrollup WHERE product_id = %(product)s AND day = %(day)s", params
+            "DELETE FROM analytics_eventdailyrollup WHERE product_id = %(product)s "
+            "AND day BETWEEN %(first)s AND %(last)s",
+            params,
         )
         cursor.execute(
-            "DELETE FROM analytics_userdailyactivity WHERE product_id = %(product)s AND day = %(day)s", params
+            "DELETE FROM analytics_userdailyactivity WHERE product_id = %(product)s "
+            "AND day BETWEEN %(first)s AND %(last)s",
+            params,
         )
         cursor.execute(_EVENT_DAILY, params)
         cursor.execute(_USER_DAILY, params)
+    if refresh_active:  # a day's users count towards the WAU/MAU of the 29 days after it
+        active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
+
+
+def active_users_refresh(*, product_id: int, first: date, last: date) -> None:
+    """Recompute DAU/WAU/MAU for days first..last (capped at today) from user-day activity."""
+    from analytics.queries import active_user_counts
+
+    today = datetime.now(UTC).date()
+    last = min(last, today)
+    if last < first:
+        return
+    days = [first + timedelta(days=i) for i in range((last - first).days + 1)]
+    activity = (
+        "SELECT distinct_id, day FROM analytics_userdailyactivity WHERE product_id = %s AND day BETWEEN %s AND %s"
+    )
+    counts = active_user_counts(activity, [product_id, first - timedelta(days=29), last], days)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "DELETE FROM analytics_activeusersdaily WHERE product_id = %s AND day BETWEEN %s AND %s",
+            [product_id, first, last],
+        )
+        cursor.execute(
+            "INSERT INTO analytics_activeusersdaily (product_id, day, dau, wau, mau) "
+            "SELECT %s, x.d, x.a, x.w, x.m FROM unnest(%s::date[], %s::int[], %s::int[], %s::int[]) AS x(d, a, w, m)",
+            [product_id, days, counts[1], counts[7], counts[30]],
+        )
 
 
 _DEFINITION_STATS = """
@@ -57,7 +93,7 @@ WITH s AS (
 UPDATE analytics_eventdefinition d
 SET volume_30d = s.v,
     first_seen = s.first_day::timestamp AT TIME ZONE 'UTC',
-    last_seen = (s.last_day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 second',
+    last_seen = LEAST(now(), (s.last_day + 1)::timestamp AT TIME ZONE 'UTC' - interval '1 second'),
     status = CASE WHEN d.status = 'planned' AND s.last_day IS NOT NULL THEN 'active' ELSE d.status END
 FROM s
 WHERE d.product_id = %(product)s AND d.name = s.event
@@ -73,13 +109,15 @@ def definitions_refresh_stats(*, product_id: int) -> None:
 def rollup_dirty_days(limit: int = 1000) -> int:
     """Re-roll the dirty days; a day marked again while it was being rolled stays dirty."""
     done = 0
-    products: set[int] = set()
+    spans: dict[int, tuple[date, date]] = {}
     for row in DirtyDay.objects.order_by("marked_at")[:limit]:
         with transaction.atomic():
-            rollup_day(product_id=row.product_id, day=row.day)
+            rollup_range(product_id=row.product_id, first=row.day, last=row.day, refresh_active=False)
             DirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
-        products.add(row.product_id)
+        first, last = spans.get(row.product_id, (row.day, row.day))
+        spans[row.product_id] = (min(first, row.day), max(last, row.day))
         done += 1
-    for product_id in products:
+    for product_id, (first, last) in spans.items():
+        active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
         definitions_refresh_stats(product_id=product_id)
     return done

@@ -281,9 +281,7 @@ def events_ingest(*, product: Product, events: list[dict], source: Source | None
                     product=product,
                     source=source,
                     received_at=now,
-                    event=(raw.get("event") if isinstance(raw, dict) and isinstance(raw.get("event"), str) else "")[
-                        :200
-                    ],
+                    event=_raw_name(raw),
                     payload=_safe_payload(raw),
                     reasons=why,
                 )
@@ -359,10 +357,9 @@ def _violations_record(product: Product, events: list, statuses: list[str], reas
     for i, why in enumerate(reasons):
         if statuses[i] == "duplicate":
             continue
-        raw = events[i]
-        name = raw.get("event") if isinstance(raw, dict) and isinstance(raw.get("event"), str) else ""
+        name = _raw_name(events[i])
         for r in why:
-            key = (name[:200], r["code"], r.get("property", ""))
+            key = (name, r["code"], r.get("property", ""))
             counts[key] += 1
             examples.setdefault(key, r["message"][:500])
     if not counts:
@@ -411,15 +408,23 @@ def _dispatch_rollups() -> None:
         log.warning("analytics: could not dispatch rollup_dirty; beat will pick the days up", exc_info=True)
 
 
+def _raw_name(raw: Any) -> str:
+    """The event name as received, made storable (no NULs, no lone surrogates), for reports."""
+    name = raw.get("event") if isinstance(raw, dict) and isinstance(raw.get("event"), str) else ""
+    return name.replace("\x00", "").encode("utf-8", "replace").decode("utf-8")[:200]
+
+
 def _safe_payload(raw: Any) -> Any:
+    """What was received, storable as JSONB whatever it contains (NULs, lone surrogates)."""
     import json
 
     try:
-        text = json.dumps(raw, default=str)
-    except (TypeError, ValueError):
-        return {"unserialisable": repr(raw)[:2000]}
+        text = json.dumps(raw, default=str, ensure_ascii=False)
+        text.encode("utf-8")
+    except (TypeError, ValueError, UnicodeEncodeError):
+        return {"unstorable": repr(raw)[:100000]}
     if "\\u0000" in text:
-        return {"raw": text.replace("\\u0000", "")[:100000]}
+        return {"unstorable": text.replace("\\u0000", "")[:100000]}
     return raw
 
 
@@ -642,12 +647,28 @@ def tile_result_compute(*, result_id: int) -> TileResult | None:
             spec["date_from"] = tile.spec["date_from"]  # a tile's own window (e.g. 9 weeks of retention)
         data = queries.run(product.pk, spec)
         result.result, result.error, result.status = data, "", TileResult.Status.READY
+        result.view = tile_view(tile=tile, data=data)
     except queries.SpecError as exc:
-        result.result, result.error, result.status = None, str(exc), TileResult.Status.ERROR
+        result.result, result.view, result.error, result.status = None, None, str(exc), TileResult.Status.ERROR
     result.computed_at = timezone.now()
     result.duration_ms = int((time.monotonic() - started) * 1000)
-    result.save(update_fields=["result", "error", "status", "computed_at", "duration_ms"])
+    result.save(update_fields=["result", "view", "error", "status", "computed_at", "duration_ms"])
     return result
+
+
+def tile_view(*, tile: Tile, data: dict) -> dict:
+    """What a tile's card shows, rendered once when the result is computed (plotly figures
+    are slow to build; cached pages only embed the stored JSON)."""
+    from analytics import charts
+    from portal.charts import figure_json
+
+    show = tile.spec.get("show")
+    fig = charts.figure_for(data, title=tile.title, show=show)
+    view: dict = {"summary": charts.summary_for(data, tile.title), "figure": figure_json(fig) if fig else None}
+    view["kpis"] = charts.kpis_for(data) if show != "stickiness" else []
+    if data.get("kind") in ("table", "funnel"):
+        view["table"] = charts.display_table(*charts.table_for(data))
+    return view
 
 
 def violation_alert_send(*, violation_id: int) -> None:
@@ -680,3 +701,175 @@ def violation_alert_send(*, violation_id: int) -> None:
     )
     if sent is not None and owner.email and getattr(settings, "ANALYTICS_ALERT_EMAILS", False):
         send_mail(title, body, None, [owner.email], fail_silently=True)
+
+
+# --- Tracking plan import / export ---------------------------------------------------------
+
+PLAN_CSV_COLUMNS = [
+    "event",
+    "event_description",
+    "status",
+    "owner",
+    "tags",
+    "verified",
+    "property",
+    "type",
+    "enum_values",
+    "required",
+    "pii",
+    "property_description",
+]
+
+
+def plan_export(*, product: Product) -> dict:
+    events = []
+    for d in EventDefinition.objects.filter(product=product).select_related("owner").prefetch_related("properties"):
+        events.append(
+            {
+                "name": d.name,
+                "description": d.description,
+                "status": d.status,
+                "owner": d.owner.username if d.owner else None,
+                "tags": d.tags,
+                "verified": d.verified,
+                "properties": [
+                    {
+                        "name": p.name,
+                        "type": p.type,
+                        "enum_values": p.enum_values,
+                        "required": p.required,
+                        "description": p.description,
+                        "pii": p.pii,
+                    }
+                    for p in d.properties.all()
+                ],
+            }
+        )
+    return {"product": product.slug, "exported_at": timezone.now().isoformat(), "events": events}
+
+
+def plan_export_csv_rows(*, product: Product) -> list[list]:
+    rows = []
+    for e in plan_export(product=product)["events"]:
+        head = [e["name"], e["description"], e["status"], e["owner"] or "", ";".join(e["tags"]), e["verified"]]
+        if not e["properties"]:
+            rows.append([*head, "", "", "", "", "", ""])
+        for p in e["properties"]:
+            rows.append(
+                [*head, p["name"], p["type"], "|".join(p["enum_values"]), p["required"], p["pii"], p["description"]]
+            )
+    return rows
+
+
+def plan_from_csv(text: str) -> dict:
+    """Parse the CSV export format back into the JSON shape; errors name the row."""
+    import csv
+    import io
+
+    from django.core.exceptions import ValidationError
+
+    reader = csv.DictReader(io.StringIO(text))
+    missing = [c for c in ("event", "property", "type") if c not in (reader.fieldnames or [])]
+    if missing:
+        raise ValidationError({"file": f"CSV header is missing column(s): {', '.join(missing)}."})
+    events: dict[str, dict] = {}
+    for row in reader:
+        name = (row.get("event") or "").strip()
+        if not name:
+            raise ValidationError({"file": f"Row {reader.line_num}: 'event' is empty."})
+        e = events.setdefault(
+            name,
+            {
+                "name": name,
+                "description": row.get("event_description") or "",
+                "status": row.get("status") or "planned",
+                "owner": row.get("owner") or None,
+                "tags": [t for t in (row.get("tags") or "").split(";") if t],
+                "verified": _truthy(row.get("verified")),
+                "properties": [],
+            },
+        )
+        if (row.get("property") or "").strip():
+            e["properties"].append(
+                {
+                    "name": row["property"].strip(),
+                    "type": row.get("type") or "string",
+                    "enum_values": [v for v in (row.get("enum_values") or "").split("|") if v],
+                    "required": _truthy(row.get("required")),
+                    "pii": row.get("pii") or "none",
+                    "description": row.get("property_description") or "",
+                }
+            )
+    return {"events": list(events.values())}
+
+
+def _truthy(value: Any) -> bool:
+    return str(value).strip().lower() in ("1", "true", "yes", "y")
+
+
+@transaction.atomic
+def plan_import(*, product: Product, data: Any, by: User | None) -> dict:
+    """Create or update definitions from an export; all or nothing, errors name the entry."""
+    from django.core.exceptions import ValidationError
+
+    if not isinstance(data, dict) or not isinstance(data.get("events"), list):
+        raise ValidationError({"file": "Expected an object with an 'events' list (the export format)."})
+    users = {u.username: u for u in User.objects.all()}
+    summary = {"events_created": 0, "events_updated": 0, "properties_created": 0, "properties_updated": 0}
+    for i, e in enumerate(data["events"]):
+        where = f"events[{i}]"
+        if not isinstance(e, dict) or not e.get("name"):
+            raise ValidationError({"file": f"{where}: needs a 'name'."})
+        owner = None
+        if e.get("owner"):
+            owner = users.get(e["owner"])
+            if owner is None:
+                raise ValidationError({"file": f"{where} ({e['name']}): unknown owner {e['owner']!r}."})
+        fields = {
+            "description": e.get("description", ""),
+            "status": e.get("status", "planned"),
+            "owner": owner,
+            "tags": list(e.get("tags") or []),
+            "verified": bool(e.get("verified", False)),
+        }
+        definition = EventDefinition.objects.filter(product=product, name=e["name"]).first()
+        try:
+            if definition is None:
+                definition = event_definition_create(product=product, name=e["name"], by=by, **fields)
+                summary["events_created"] += 1
+            else:
+                changed = {k: v for k, v in fields.items() if getattr(definition, k) != v}
+                if changed:
+                    event_definition_update(definition=definition, by=by, **changed)
+                    summary["events_updated"] += 1
+            for j, p in enumerate(e.get("properties") or []):
+                where = f"events[{i}].properties[{j}]"
+                if not isinstance(p, dict) or not p.get("name"):
+                    raise ValidationError({"file": f"{where}: needs a 'name'."})
+                pfields = {
+                    "type": p.get("type", "string"),
+                    "required": bool(p.get("required", False)),
+                    "enum_values": list(p.get("enum_values") or []),
+                    "description": p.get("description", ""),
+                    "pii": p.get("pii", "none"),
+                }
+                prop = definition.properties.filter(name=p["name"]).first()
+                if prop is None:
+                    property_definition_create(event=definition, name=p["name"], by=by, **pfields)
+                    summary["properties_created"] += 1
+                else:
+                    changed = [k for k, v in pfields.items() if getattr(prop, k) != v]
+                    if changed:
+                        for k in changed:
+                            setattr(prop, k, pfields[k])
+                        prop.full_clean()
+                        prop.save()
+                        plan_record_change(obj=prop, by=by, created=False, changed=changed)
+                        summary["properties_updated"] += 1
+        except ValidationError as exc:
+            errors = exc.message_dict if hasattr(exc, "error_dict") else {"error": exc.messages}
+            detail = "; ".join(f"{k}: {' '.join(v)}" for k, v in errors.items())
+            raise ValidationError({"file": f"{where} ({e['name']}): {detail}"}) from None
+    _record(product, by, "plan.import", product.slug, summary)
+    audit_record(actor=by, action="tracking_plan.import", target=product, changes=summary)
+    return summary

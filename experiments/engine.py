@@ -132,13 +132,17 @@ def summarise(
         params[f"prop{i}"] = spec.value_property
         post, pre = _metric_sql(i, spec)
         columns += [f"{post} AS m{i}", f"{pre} AS p{i}"]
-        selects += [f"sum(m{i})", f"sum(m{i} * m{i})", f"sum(p{i})", f"sum(p{i} * p{i})", f"sum(m{i} * p{i})"]
-    with transaction.atomic(), connection.cursor() as cursor:
-        # ON COMMIT DROP cleans up normally; inside an outer transaction (seed, tests) drop it here
-        cursor.execute("DROP TABLE IF EXISTS _exp_units")
-        cursor.execute(
-            """
-            CREATE TEMP TABLE _exp_units ON COMMIT DROP AS
+        m, p = f"coalesce(a.m{i}, 0)", f"coalesce(a.p{i}, 0)"
+        selects += [f"sum({m})", f"sum({m} * {m})", f"sum({p})", f"sum({p} * {p})", f"sum({m} * {p})"]
+    per_unit_cols = (", " + ", ".join(columns)) if columns else ""
+    sums = (", " + ", ".join(selects)) if selects else ""
+    no_sums = ", NULL::float8" * len(selects)
+    # One statement. Units (first exposure, variant) are materialised once in memory. Metric
+    # values are computed only for units that have events (inner join): a unit without events adds
+    # 0 to every sum, so per-variant sums need only those, and the unit counts (per variant and per
+    # day, GROUPING SETS) come from the units alone — no join of every unit.
+    sql = f"""
+        WITH units AS MATERIALIZED (
             SELECT distinct_id,
                    min(timestamp) AS first_at,
                    min(properties ->> 'variant') AS variant,
@@ -148,43 +152,50 @@ def summarise(
               AND properties ->> 'experiment' = %(key)s
               AND timestamp >= %(start)s AND timestamp < %(end)s
             GROUP BY distinct_id
-            """,
-            params,
+        ), active AS (
+            SELECT u.variant{per_unit_cols}
+            FROM units u
+            JOIN analytics_event e
+              ON e.product_id = %(product)s
+             AND e.distinct_id = u.distinct_id
+             AND e.event = ANY(%(events)s)
+             AND e.status = 'accepted'
+             AND e.timestamp >= u.first_at - %(lookback)s
+             AND e.timestamp < LEAST(u.first_at + make_interval(hours => %(maxwin)s), %(end)s)
+            WHERE NOT u.multi
+            GROUP BY u.distinct_id, u.variant
         )
-        cursor.execute("ANALYZE _exp_units")
-        cursor.execute("SELECT count(*) FROM _exp_units WHERE multi")
-        multi = int(cursor.fetchone()[0])
-        cursor.execute(
-            """
-            SELECT (first_at AT TIME ZONE 'UTC')::date AS day, variant, count(*)
-            FROM _exp_units WHERE NOT multi GROUP BY 1, 2 ORDER BY 1, 2
-            """
-        )
-        daily = [{"day": day.isoformat(), "variant": variant, "units": n} for day, variant, n in cursor.fetchall()]
-        per_unit_cols = (", " + ", ".join(columns)) if columns else ""
-        aggregates = (", " + ", ".join(selects)) if selects else ""
-        cursor.execute(
-            f"""
-            WITH per_unit AS (
-                SELECT u.variant{per_unit_cols}
-                FROM _exp_units u
-                LEFT JOIN analytics_event e
-                  ON e.product_id = %(product)s
-                 AND e.distinct_id = u.distinct_id
-                 AND e.event = ANY(%(events)s)
-                 AND e.status = 'accepted'
-                 AND e.timestamp >= u.first_at - %(lookback)s
-                 AND e.timestamp < LEAST(u.first_at + make_interval(hours => %(maxwin)s), %(end)s)
-                WHERE NOT u.multi
-                GROUP BY u.distinct_id, u.variant
-            )
-            SELECT variant, count(*){aggregates} FROM per_unit GROUP BY variant
-            """,  # noqa: S608 - only generated column expressions; values are parameters
-            params,
-        )
-        rows = cursor.fetchall()
-    summaries: dict[str, list[Summary]] = {}
+        SELECT 'sums', variant, NULL::date, 1, count(*){sums} FROM active a GROUP BY variant
+        UNION ALL
+        SELECT CASE WHEN multi THEN 'multi' ELSE 'units' END, variant, (first_at AT TIME ZONE 'UTC')::date,
+               GROUPING((first_at AT TIME ZONE 'UTC')::date), count(*){no_sums}
+        FROM units
+        GROUP BY GROUPING SETS ((multi, variant), (multi, variant, (first_at AT TIME ZONE 'UTC')::date))
+    """  # noqa: S608 - only generated column expressions; values are parameters
+    with transaction.atomic(), connection.cursor() as cursor:
+        # Hash aggregates over a million units need more than the default 4 MB to stay in memory.
+        cursor.execute("SET LOCAL work_mem = '256MB'")
+        # The planner cannot estimate the JSON filter and would sort a million unit ids with the
+        # locale's collation; hash aggregates and hash joins are several times faster here.
+        cursor.execute("SET LOCAL enable_sort = off")
+        cursor.execute(sql, params)
+        result = cursor.fetchall()
+    multi = 0
     counts: dict[str, int] = {}
+    sums_by_variant: dict[str, list[float]] = {}
+    daily = []
+    for kind, variant, day, all_days, n, *values in result:
+        if kind == "sums":
+            sums_by_variant[variant] = [float(v or 0) for v in values]
+        elif kind == "multi":
+            multi += int(n) if all_days else 0
+        elif all_days:
+            counts[variant] = int(n)
+        else:
+            daily.append({"day": day.isoformat(), "variant": variant, "units": int(n)})
+    daily.sort(key=lambda d: (d["day"], d["variant"]))
+    rows = [(variant, n, *sums_by_variant.get(variant, [0.0] * len(selects))) for variant, n in counts.items()]
+    summaries: dict[str, list[Summary]] = {}
     for row in rows:
         variant, n, values = row[0], int(row[1]), [float(v or 0) for v in row[2:]]
         counts[variant] = n
@@ -272,11 +283,19 @@ def verdict(row: dict, alpha: float, lower_is_better: bool) -> str:
         if ctw <= alpha / 2:
             return "loss"
         return "flat"
-    p = row["p_adjusted"] if row.get("p_adjusted") is not None else row["p_value"]
+    # The pre-registered primary metric is judged on its own p-value; secondary and guardrail
+    # metrics on the multiple-testing adjusted one (reading many metrics inflates false wins).
+    p = row["p_value"] if row["role"] == "primary" or row.get("p_adjusted") is None else row["p_adjusted"]
     if p is None or p >= alpha:
         return "flat"
     better = row["lift"] < 0 if lower_is_better else row["lift"] > 0
     return "win" if better else "loss"
+
+
+def _p_text(row: dict) -> str:
+    if row["role"] != "primary" and row.get("p_adjusted") is not None:
+        return f"adjusted p = {row['p_adjusted']:.2f}"
+    return f"p = {row['p_value']:.2f}"
 
 
 def sentence(row: dict, variant_name: str, metric_name: str, alpha: float) -> str:
@@ -293,11 +312,7 @@ def sentence(row: dict, variant_name: str, metric_name: str, alpha: float) -> st
     if row["verdict"] in ("win", "loss"):
         verb = "raised" if lift > 0 else "lowered"
         return f"{variant_name} {verb} {metric} by {abs(lift) * 100:.1f}% {ci}."
-    detail = (
-        f"chance to win {row['chance_to_win'] * 100:.0f}%"
-        if row["engine"] == "bayesian"
-        else f"p = {row['p_adjusted'] if row.get('p_adjusted') is not None else row['p_value']:.2f}"
-    )
+    detail = f"chance to win {row['chance_to_win'] * 100:.0f}%" if row["engine"] == "bayesian" else _p_text(row)
     return f"No clear effect of {variant_name} on {metric}: {_signed_pct(lift)} {ci}, {detail}."
 
 
@@ -413,7 +428,18 @@ def health_checks(experiment: Experiment, out: Computed, specs: list[MetricSpec]
         except ValueError:
             needed = None
     days = (out.as_of - experiment.started_at).days if experiment.started_at else 0
-    if (needed and out.units < needed) or days < MIN_DAYS:
+    if experiment.status != Experiment.Status.RUNNING:
+        if needed and out.units < needed:
+            checks.append(
+                {
+                    "code": "underpowered",
+                    "level": "warning",
+                    "message": f"Stopped with {out.units:,} of the {needed:,} units needed for a "
+                    f"{experiment.mde * 100:.0f}% effect ({out.units / needed * 100:.0f}%): a real effect of that "
+                    "size could have been missed, so read 'no clear effect' as inconclusive.",
+                }
+            )
+    elif (needed and out.units < needed) or days < MIN_DAYS:
         parts = []
         if needed and out.units < needed:
             parts.append(f"{out.units:,} of the {needed:,} units needed ({out.units / needed * 100:.0f}%)")

@@ -58,11 +58,12 @@ def simulate(
             batch = []
 
     span = days * 86400
+    horizon = start + timedelta(seconds=span)  # nothing happens after the simulated period (or now)
     for i in range(units):
         unit = f"{prefix}{experiment.key[:12]}-{i}"
         variant = variants[bucketing.choose(experiment.key, unit, weights)]
         effect = effects.get(variant.key, control)
-        first = start + timedelta(seconds=rng.random() * span * (i + 1) / units)
+        first = start + timedelta(seconds=rng.random() * span)
         if not (drop_exposures and rng.random() < drop_exposures.get(variant.key, 0)):
             batch.append(
                 {
@@ -75,7 +76,7 @@ def simulate(
         propensity = 0.4 + 1.2 * rng.random()  # heavy and light users: pre and post behaviour correlate
         for event, rate in effect.rates.items():
             if rng.random() < min(1.0, rate * propensity):
-                at = first + timedelta(hours=rng.random() * 96)
+                at = min(first + timedelta(hours=min(96.0, rng.expovariate(1 / 12))), horizon)
                 batch.append(
                     {
                         "event": event,

@@ -9,6 +9,7 @@ import plotly.graph_objects as go
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
+from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
@@ -85,17 +86,24 @@ def _results_context(experiment: Experiment) -> dict:
         "rows": rows,
         "primary_rows": primary,
         "health": health,
-        "health_worst": _worst(health),
+        "health_worst": _worst(health)[0],
+        "health_label": _worst(health)[1],
         "forest": _forest_chart(rows) if any(r["lift"] is not None for r in rows) else None,
     }
 
 
-def _worst(health: list[dict]) -> str:
-    levels = [c["level"] for c in health]
-    for level, key in (("error", "failed"), ("warning", "needs_attention"), ("info", "pending")):
-        if level in levels:
-            return key
-    return "healthy" if levels else "pending"
+def _worst(health: list[dict]) -> tuple[str, str]:
+    """(badge tone key, label) for the page header."""
+    codes = {c["code"] for c in health}
+    if "srm" in codes:
+        return "srm", "Sample ratio mismatch"
+    if "guardrail" in codes:
+        return "failed", "Guardrail regression"
+    if codes & {"no_exposures", "underpowered"}:
+        return "needs_attention", "Needs attention"
+    if "too_early" in codes:
+        return "too early", "Too early to call"
+    return ("healthy", "Healthy") if health else ("pending", "Not computed")
 
 
 def _forest_chart(rows: list[dict]) -> dict:
@@ -122,7 +130,7 @@ def _forest_chart(rows: list[dict]) -> dict:
     )
     fig.add_vline(x=0, line_width=1, line_color="#1f2933", line_dash="dash")
     charts.styled(fig, title="Lift by metric (with interval)", x_title="Relative lift vs control (%)", y_title="",
-                  height=max(220, 70 + 46 * len(shown)))  # fmt: skip
+                  height=max(300, 70 + 46 * len(shown)))  # fmt: skip
     fig.update_yaxes(autorange="reversed")
     summary = "; ".join(f"{label}: {r['lift'] * 100:+.1f}%" for label, r in zip(labels, shown, strict=True))
     return charts.chart_context(fig, chart_id="forest-chart", summary=summary, csv_name="lifts")
@@ -150,6 +158,7 @@ def _cumulative_chart(experiment: Experiment, history: list) -> dict | None:
                 fill="toself",
                 line={"width": 0},
                 fillcolor="rgba(224,120,47,0.15)",
+                mode="lines",
                 hoverinfo="skip",
                 name=f"{name} interval",
                 showlegend=False,
@@ -299,7 +308,7 @@ def create(request):
     template = None
     if request.GET.get("template"):
         template = ExperimentTemplate.objects.filter(pk=request.GET["template"], is_active=True).first()
-    metrics = selectors.metric_list()
+    metrics = selectors.metric_list().filter(Q(product__in=products) | Q(product__isnull=True))
     if request.method == "POST":
         form = ExperimentForm(request.POST, products=products, metrics=metrics)
         if form.is_valid():

@@ -41,8 +41,8 @@ def _json_body(request) -> object:
         raise ParseError(f"Body is not valid JSON: {exc}") from None
 
 
-class ItemsBody(serializers.Serializer):
-    class Item(serializers.Serializer):
+class FeedbackItemsBody(serializers.Serializer):
+    class FeedbackIngestItem(serializers.Serializer):
         source = serializers.SlugField()
         external_id = serializers.CharField()
         text = serializers.CharField()
@@ -51,10 +51,10 @@ class ItemsBody(serializers.Serializer):
         product = serializers.SlugField(required=False, allow_null=True)
         created_at = serializers.DateTimeField(required=False)
 
-    items = Item(many=True)
+    items = FeedbackIngestItem(many=True)
 
 
-class ItemSerializer(serializers.ModelSerializer):
+class FeedbackItemSerializer(serializers.ModelSerializer):
     source = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     account = serializers.SerializerMethodField()
@@ -82,7 +82,7 @@ class ItemSerializer(serializers.ModelSerializer):
 
 class ItemsView(APIView):
     @extend_schema(
-        request=ItemsBody,
+        request=FeedbackItemsBody,
         responses={200: dict, 400: dict, 413: dict},
         description=f"Upsert up to {services.MAX_ITEMS_PER_REQUEST:,} items on (source, external_id); "
         "each is answered created / updated / rejected with reasons.",
@@ -115,7 +115,7 @@ class ItemsView(APIView):
 
     @extend_schema(
         parameters=[OpenApiParameter("source", str, description="source slug"), OpenApiParameter("page", int)],
-        responses=ItemSerializer(many=True),
+        responses=FeedbackItemSerializer(many=True),
     )
     def get(self, request):
         source = request.query_params.get("source") or None
@@ -123,10 +123,10 @@ class ItemsView(APIView):
             return Response({"detail": f"Unknown source {source!r}.", "errors": {"source": ["Unknown."]}}, 400)
         paginator = PageNumberPagination()
         page = paginator.paginate_queryset(selectors.item_list(source=source), request, view=self)
-        return paginator.get_paginated_response(ItemSerializer(page, many=True).data)
+        return paginator.get_paginated_response(FeedbackItemSerializer(page, many=True).data)
 
 
-class SourceSerializer(serializers.ModelSerializer):
+class FeedbackSourceSerializer(serializers.ModelSerializer):
     kind = serializers.ChoiceField(choices=SourceKind.choices)
     default_product = serializers.SlugRelatedField(
         slug_field="slug", queryset=Product.objects.all(), required=False, allow_null=True
@@ -139,7 +139,7 @@ class SourceSerializer(serializers.ModelSerializer):
 
 
 class SourcesView(generics.ListCreateAPIView):
-    serializer_class = SourceSerializer
+    serializer_class = FeedbackSourceSerializer
     pagination_class = None
 
     def get_queryset(self):
@@ -154,7 +154,7 @@ class SourcesView(generics.ListCreateAPIView):
             default_product=serializer.validated_data.get("default_product"),
             by=request.user,
         )
-        data = SourceSerializer(source).data
+        data = FeedbackSourceSerializer(source).data
         data["webhook_secret"] = source.webhook_secret  # shown once, at creation
         data["webhooks"] = {
             "zendesk": request.build_absolute_uri(f"/api/v1/feedback/webhooks/{source.slug}/zendesk"),
@@ -163,8 +163,9 @@ class SourcesView(generics.ListCreateAPIView):
         return Response(data, status=status.HTTP_201_CREATED)
 
 
-class ThemeSerializer(serializers.ModelSerializer):
+class FeedbackThemeSerializer(serializers.ModelSerializer):
     product = serializers.SlugRelatedField(slug_field="slug", read_only=True)
+    status = serializers.CharField(read_only=True, help_text="active, proposed")
 
     class Meta:
         model = Theme
@@ -179,7 +180,7 @@ def _product_param(request) -> Product | None:
 
 
 class ThemesView(generics.ListAPIView):
-    serializer_class = ThemeSerializer
+    serializer_class = FeedbackThemeSerializer
 
     @extend_schema(parameters=[OpenApiParameter("product", str, description="product slug")])
     def get(self, request, *args, **kwargs):

@@ -164,6 +164,8 @@ def accounts(rng: random.Random, n: int) -> list[dict]:
     out, seen = [], set()
     while len(out) < n:
         name = f"{rng.choice(NAME_A)} {rng.choice(NAME_B)}"
+        if len(seen) >= len(NAME_A) * len(NAME_B) // 2:  # keep drawing unique names quickly
+            name = f"{name} {len(out) + 1}"
         if name in seen:
             continue
         seen.add(name)
@@ -210,7 +212,7 @@ def generate(n: int, *, seed: int = 7, today: datetime | None = None, weeks: int
         text = _sentence(rng, product, theme)
         rating = None
         if kind == "nps":
-            base = {"enterprise": 8, "mid_market": 7, "smb": 6}[account["segment"]]
+            base = {"enterprise": 9, "mid_market": 8.5, "smb": 7.5}[account["segment"]]
             rating = max(0, min(10, round(rng.gauss(base - (2 if spike else 0), 2.2))))
             if rating >= 9 and rng.random() < 0.6:
                 text = rng.choice(PRAISE)
@@ -267,4 +269,42 @@ def seed(org, *, small: bool = False) -> str:
     # second pass: items that arrived before their product had themes join them now
     services.items_process(item_ids=list(FeedbackItem.objects.filter(theme__isnull=True).values_list("id", flat=True)))
     services.signals_refresh(all_products=True)
-    return f"{FeedbackItem.objects.count():,} feedback items, {len(SOURCES)} sources"
+    links = _seed_loop(org)
+    return f"{FeedbackItem.objects.count():,} feedback items, {len(SOURCES)} sources, {links} roadmap links"
+
+
+# roadmap items that answer demo themes: (product, title, status, owner, theme keyword)
+LOOP = [
+    ("checkout", "Apple Pay button reliability fix", "shipped", "pm", "apple"),
+    ("checkout", "Guest checkout", "in_progress", "newpm", "guest"),
+    ("mobile", "Dark mode", "planned", "zoe", "dark"),
+    ("insights", "CSV and Excel export", "shipped", "elena", "export"),
+]
+
+
+def _seed_loop(org) -> int:
+    """Link demo themes to roadmap items (made through tooling's service), as a PM would."""
+    from feedback import services
+    from feedback.models import RoadmapLink, Theme
+
+    try:
+        from tooling.models import RoadmapItem
+        from tooling.services import roadmap_item_create
+    except ImportError:  # tooling not installed
+        return 0
+    for slug, title, status, owner, keyword in LOOP:
+        product = org.products.get(slug)
+        if product is None:
+            continue
+        user = org.users.get(owner) or product.pm_owner
+        roadmap_item = RoadmapItem.objects.filter(product=product, title=title).first()
+        if roadmap_item is None:
+            roadmap_item = roadmap_item_create(
+                product=product, title=title, by=user, status=status, owner=user, horizon="now"
+            )
+        themes = [t for t in Theme.objects.filter(product=product) if any(keyword in term for term in t.top_terms[:3])]
+        theme = max(themes, key=lambda t: t.size, default=None)
+        if theme is not None:
+            services.roadmap_link_create(roadmap_item=roadmap_item, theme=theme, by=org.users["ops"])
+    services.shipped_loops_notify()
+    return RoadmapLink.objects.count()

@@ -280,3 +280,38 @@ class PipelineRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} {self.status}"
+
+
+class RoadmapLink(models.Model):
+    """Close the loop: a theme or an item linked to the roadmap item that answers it."""
+
+    roadmap_item = models.ForeignKey("tooling.RoadmapItem", on_delete=models.CASCADE, related_name="feedback_links")
+    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.CASCADE, related_name="roadmap_links")
+    item = models.ForeignKey(
+        FeedbackItem, null=True, blank=True, on_delete=models.CASCADE, related_name="roadmap_links"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    notified_at = models.DateTimeField(null=True, blank=True, help_text="When the owner was told it shipped")
+
+    class Meta:
+        ordering = ["-created_at"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(theme__isnull=False, item__isnull=True)
+                | models.Q(theme__isnull=True, item__isnull=False),
+                name="feedback_link_theme_xor_item",
+                violation_error_message="Link either a theme or an item.",
+            ),
+            models.UniqueConstraint(fields=["roadmap_item", "theme"], name="feedback_link_theme_once"),
+            models.UniqueConstraint(fields=["roadmap_item", "item"], name="feedback_link_item_once"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.roadmap_item} ← {self.theme or self.item}"
+
+    @property
+    def roadmap_item_url(self) -> str:
+        return reverse("feedback:loop", args=[self.roadmap_item_id])

@@ -31,7 +31,7 @@ def can_see_contacts(user) -> bool:
 
 
 def source_list() -> QuerySet[FeedbackSource]:
-    return FeedbackSource.objects.select_related("default_product").annotate(item_count=Count("items"))
+    return FeedbackSource.objects.select_related("default_product").annotate(item_count=Count("items")).order_by("name")
 
 
 def item_list(
@@ -142,3 +142,51 @@ def survey_scores(*, kind: str, product=None, months: int = 12, by_segment: bool
             continue
         out.append({"month": row["month"].date(), "segment": row.get("account__segment") or "", **score.as_dict()})
     return out
+
+
+def loop_items(roadmap_item) -> QuerySet[FeedbackItem]:
+    """Items behind a roadmap item: those linked directly and those in linked themes."""
+    from feedback.models import RoadmapLink
+
+    links = RoadmapLink.objects.filter(roadmap_item=roadmap_item)
+    return FeedbackItem.objects.filter(
+        COUNTED,
+        Q(pk__in=links.filter(item__isnull=False).values("item_id"))
+        | Q(theme_id__in=links.filter(theme__isnull=False).values("theme_id")),
+    )
+
+
+def loop_accounts(roadmap_item, *, with_contacts: bool) -> list[dict]:
+    """The accounts who asked, biggest ARR first, with their contacts when allowed."""
+    from django.db.models import Max
+
+    rows = (
+        loop_items(roadmap_item)
+        .filter(account__isnull=False)
+        .values("account_id", "account__name", "account__segment", "account__arr")
+        .annotate(items=Count("id"), last_asked=Max("created_at"))
+        .order_by("-account__arr", "account__name")
+    )
+    accounts = [
+        {"id": r["account_id"], "name": r["account__name"], "segment": r["account__segment"],
+         "arr": r["account__arr"], "items": r["items"], "last_asked": r["last_asked"], "contacts": []}
+        for r in rows
+    ]  # fmt: skip
+    if with_contacts and accounts:
+        from feedback.models import Contact
+
+        by_account = defaultdict(list)
+        for contact in Contact.objects.filter(account_id__in=[a["id"] for a in accounts]):
+            by_account[contact.account_id].append(contact)
+        for account in accounts:
+            account["contacts"] = by_account[account["id"]]
+    return accounts
+
+
+def loop_list(user):
+    """Roadmap items with feedback linked, shipped first (those are the ones to follow up)."""
+    from feedback.models import RoadmapLink
+
+    return RoadmapLink.objects.select_related("roadmap_item__product", "theme", "item").order_by(
+        "roadmap_item__status", "-created_at"
+    )

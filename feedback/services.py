@@ -15,11 +15,10 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.db.models import Q
+from django.db.models import OuterRef, Q, Subquery
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
 
@@ -88,6 +87,14 @@ def source_create(*, name: str, kind: str, by: User | None = None, default_produ
     source.full_clean()
     source.save()
     audit_record(actor=by, action="feedback_source.create", target=source, changes={"kind": kind})
+    return source
+
+
+def source_ensure(*, slug: str, name: str, kind: str) -> FeedbackSource:
+    """The source with this slug, created if missing (for other apps' ingestion, e.g. research)."""
+    if kind not in SourceKind.values:
+        raise ValidationError({"kind": f"Unknown kind {kind!r}; choose one of {', '.join(SourceKind.values)}."})
+    source, _ = FeedbackSource.objects.get_or_create(slug=slug, defaults={"name": name, "kind": kind})
     return source
 
 
@@ -258,7 +265,8 @@ def _upsert_accounts(cleaned: list[dict]) -> tuple[dict[str, CustomerAccount], d
             if key in account:
                 merged[key] = account[key]
         for contact in account["contacts"]:
-            merged["contacts"][contact["email"]] = contact["name"]
+            if contact["name"] or contact["email"] not in merged["contacts"]:
+                merged["contacts"][contact["email"]] = contact["name"]
     if not wanted:
         return {}, {}
     existing = {a.name_key: a for a in CustomerAccount.objects.filter(name_key__in=list(wanted))}
@@ -317,7 +325,9 @@ def items_ingest(*, source: FeedbackSource | str | None = None, items: list[dict
     if len(items) > MAX_ITEMS_PER_REQUEST:
         raise ValidationError({"items": f"At most {MAX_ITEMS_PER_REQUEST:,} items per request; got {len(items):,}."})
     if isinstance(source, str):
-        source = FeedbackSource.objects.filter(slug=source).first()
+        slug, source = source, FeedbackSource.objects.filter(slug=source).first()
+        if source is None:
+            raise ValidationError({"source": f"Unknown source {slug!r}; create it first (source_ensure)."})
     slugs = {str(i["source"]) for i in items if isinstance(i, dict) and i.get("source")}
     sources = {s.slug: s for s in FeedbackSource.objects.filter(slug__in=slugs)}
     product_slugs = {str(i["product"]) for i in items if isinstance(i, dict) and i.get("product")}
@@ -603,6 +613,7 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
             "id", "source_id", "created_at", "text"
         ):
             by_source[row[1]].append(row)
+    shingle_cache: dict[int, set[str]] = {}
     for item in items:
         # Two customers writing the same words are two votes: exact means the same sender too.
         key = (item.text_hash, item.product_id, item.account_id, None if item.account_id else item.source_id)
@@ -614,10 +625,16 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
             pool, window = by_account[item.account_id], timedelta(days=14)
         else:
             pool, window = by_source[item.source_id], timedelta(days=1)
-        candidates = [
-            (pk, text) for pk, _k, created, text in pool if pk < item.pk and abs(created - item.created_at) <= window
-        ][-200:]
-        near = themes_mod.near_duplicate_of(item.text, candidates)
+        mine = themes_mod.shingles(item.text)
+        near, best = None, themes_mod.NEAR_DUPLICATE_THRESHOLD
+        for pk, _k, created, text in pool:
+            if pk >= item.pk or abs(created - item.created_at) > window:
+                continue
+            if pk not in shingle_cache:
+                shingle_cache[pk] = themes_mod.shingles(text)
+            sim = themes_mod.jaccard(mine, shingle_cache[pk])
+            if sim >= best:
+                near, best = pk, sim
         out[item.pk] = (near, DuplicateStatus.SUGGESTED) if near else (None, "")
     return out
 
@@ -625,7 +642,7 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
 def items_process(*, item_ids: list[int]) -> dict[str, int]:
     """Sentiment, product area, duplicates and theme for each item, saved in one batch.
     A failing item is recorded on that item (state failed + error) and never blocks others."""
-    items = list(FeedbackItem.objects.filter(pk__in=item_ids).order_by("id"))
+    items = list(FeedbackItem.objects.filter(pk__in=item_ids).defer("raw").order_by("id"))
     if not items:
         return {"processed": 0, "failed": 0}
     product_ids = {i.product_id for i in items}
@@ -769,11 +786,10 @@ def themes_recluster(*, product: Product | None, seed: int = 0) -> dict[str, int
         FeedbackItem.objects.filter(pk__in=member_ids).exclude(theme=theme).update(theme=theme)
     if changed_themes:
         Theme.objects.bulk_update(changed_themes, ["terms", "label", "size", "updated_at"])
-    # Duplicates follow the item they duplicate.
-    for dup_id, theme_id in FeedbackItem.objects.filter(
+    # Duplicates follow the item they duplicate (one UPDATE).
+    FeedbackItem.objects.filter(
         product=product, duplicate_status__in=[DuplicateStatus.EXACT, DuplicateStatus.CONFIRMED]
-    ).values_list("id", "duplicate_of__theme_id"):
-        FeedbackItem.objects.filter(pk=dup_id).update(theme_id=theme_id)
+    ).update(theme_id=Subquery(FeedbackItem.objects.filter(pk=OuterRef("duplicate_of_id")).values("theme_id")[:1]))
     if product is not None:
         areas_learn(product=product)
     return {
@@ -986,6 +1002,66 @@ def _spike_alert(*, theme: Theme, week: signals_mod.Week) -> None:
             url=theme.get_absolute_url(),
             dedupe_key=f"feedback.spike:{theme.pk}:{week.week.isoformat()}",
         )
-    emails = [u.email for u in recipients.values() if u.email]
-    if settings.EMAIL_HOST and emails:
-        send_mail(title, body, None, emails, fail_silently=True)
+
+
+# --- close the loop -----------------------------------------------------------------------
+
+
+@transaction.atomic
+def roadmap_link_create(*, roadmap_item, theme: Theme | None = None, item: FeedbackItem | None = None, by: User):
+    """Link a theme or an item to the roadmap item that answers it (the product's team)."""
+    from feedback.models import RoadmapLink
+    from portal.permissions import require_product_edit
+
+    require_product_edit(by, roadmap_item.product)
+    if (theme is None) == (item is None):
+        raise ValidationError({"theme": "Link either a theme or an item."})
+    link, created = RoadmapLink.objects.get_or_create(
+        roadmap_item=roadmap_item, theme=theme, item=item, defaults={"created_by": by}
+    )
+    if created:
+        audit_record(
+            actor=by,
+            action="feedback.roadmap_link",
+            target=roadmap_item,
+            changes={"theme": theme.pk if theme else None, "item": item.pk if item else None},
+        )
+    return link
+
+
+@transaction.atomic
+def roadmap_link_delete(*, link, by: User) -> None:
+    from portal.permissions import require_product_edit
+
+    require_product_edit(by, link.roadmap_item.product)
+    audit_record(actor=by, action="feedback.roadmap_unlink", target=link.roadmap_item,
+                 changes={"theme": link.theme_id, "item": link.item_id})  # fmt: skip
+    link.delete()
+
+
+def shipped_loops_notify() -> int:
+    """When a linked roadmap item ships, tell its owner (and the product's PM) who asked."""
+    from feedback import selectors
+    from feedback.models import RoadmapLink
+
+    links = list(
+        RoadmapLink.objects.filter(roadmap_item__status="shipped", notified_at__isnull=True).select_related(
+            "roadmap_item__product__pm_owner", "roadmap_item__owner"
+        )
+    )
+    told = 0
+    for roadmap_item in {link.roadmap_item for link in links}:
+        accounts = selectors.loop_accounts(roadmap_item, with_contacts=False)
+        recipients = {u for u in (roadmap_item.owner, roadmap_item.product.pm_owner) if u is not None}
+        for user in recipients:
+            notify(
+                user=user,
+                kind="feedback.loop",
+                title=f"“{roadmap_item.title}” shipped — {len(accounts)} accounts asked for it",
+                body="Tell the customers who asked: the close-the-loop page lists them with their contacts.",
+                url=reverse("feedback:loop", args=[roadmap_item.pk]),
+                dedupe_key=f"feedback.loop:{roadmap_item.pk}",
+            )
+        told += 1
+    RoadmapLink.objects.filter(pk__in=[link.pk for link in links]).update(notified_at=timezone.now())
+    return told

@@ -99,3 +99,11 @@ def retry_failed() -> int:
 schedule("feedback.refresh_all_signals", "feedback.refresh_all_signals", 3600)
 schedule("feedback.recluster_all", "feedback.recluster_all", 24 * 3600)
 schedule("feedback.retry_failed", "feedback.retry_failed", 15 * 60)
+
+
+@shared_task(name="feedback.close_the_loop")
+def close_the_loop() -> int:
+    return services.shipped_loops_notify()
+
+
+schedule("feedback.close_the_loop", "feedback.close_the_loop", 15 * 60)

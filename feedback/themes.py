@@ -180,9 +180,9 @@ def cluster_texts(
     if k <= 1:
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
     model = (
-        MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=4096)
-        if n > 5000
-        else KMeans(n_clusters=k, random_state=seed, n_init=4)
+        MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048)
+        if n > 2000
+        else KMeans(n_clusters=k, random_state=seed, n_init=3)
     )
     labels = model.fit_predict(matrix)
     vocab = vectorizer.get_feature_names_out()

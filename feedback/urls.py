@@ -16,4 +16,8 @@ urlpatterns = [
     path("ops/recluster", views.recluster, name="recluster"),
     path("import/", views.csv_import, name="import"),
     path("sources/", views.sources, name="sources"),
+    path("loop/", views.loops, name="loops"),
+    path("loop/<int:pk>/", views.loop_detail, name="loop"),
+    path("loop/link", views.link_create, name="link-create"),
+    path("loop/link/<int:pk>/delete", views.link_delete, name="link-delete"),
 ]

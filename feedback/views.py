@@ -10,17 +10,27 @@ from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Avg, Count, Sum
+from django.db.models import Avg, Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from feedback import selectors, services
-from feedback.models import FeedbackItem, FeedbackSource, Segment, SourceKind, Theme, ThemeStatus, ThemeWeek
+from feedback.models import (
+    FeedbackItem,
+    FeedbackSource,
+    RoadmapLink,
+    Segment,
+    SourceKind,
+    Theme,
+    ThemeStatus,
+    ThemeWeek,
+)
 from portal.charts import chart_context, styled
 from portal.models import Product
-from portal.permissions import require_ops_lead
+from portal.permissions import can_edit_product, require_ops_lead
 
 PERIODS = {"4": 4, "12": 12, "26": 26, "52": 52}
 
@@ -62,17 +72,23 @@ def index(request):
         nps_rows = [r for r in nps_seg if r["segment"] == f["segment"]]
 
     themes = list(_themes_scope(f)[:200])
-    recent = timezone.now().date() - timedelta(weeks=4)
-    demand = {
-        r["theme_id"]: r
-        for r in ThemeWeek.objects.filter(theme__in=themes, week__gte=recent)
-        .values("theme_id")
-        .annotate(volume=Sum("volume"), arr=Sum("arr_demand"), accounts=Sum("unique_accounts"))
-    }
+    # Last 4 weeks per theme: items, and the ARR of distinct accounts asking (each once).
+    recent = timezone.now() - timedelta(weeks=4)
+    volume = dict(
+        FeedbackItem.objects.filter(selectors.COUNTED, theme__in=themes, created_at__gte=recent)
+        .values_list("theme_id")
+        .annotate(n=Count("id"))
+    )
+    arr: dict[int, float] = {}
+    for theme_id, _account_id, value in (
+        FeedbackItem.objects.filter(selectors.COUNTED, theme__in=themes, created_at__gte=recent, account__isnull=False)
+        .values_list("theme_id", "account_id", "account__arr")
+        .distinct()
+    ):
+        arr[theme_id] = arr.get(theme_id, 0.0) + float(value or 0)
     for theme in themes:
-        d = demand.get(theme.pk, {})
-        theme.recent_volume = d.get("volume") or 0
-        theme.recent_arr = d.get("arr") or 0
+        theme.recent_volume = volume.get(theme.pk, 0)
+        theme.recent_arr = arr.get(theme.pk, 0)
     top = themes[:10]
     trending = sorted([t for t in themes if t.recent_volume >= 5 and t.trend > 0.2], key=lambda t: -t.trend)[:6]
     spikes = selectors.theme_list(all_products=True).filter(alerts__isnull=False).distinct()
@@ -181,7 +197,7 @@ def theme_detail(request, pk: int):
     with_contacts = selectors.can_see_contacts(request.user)
     accounts = selectors.theme_accounts(theme, with_contacts=with_contacts)
     arr_total = sum(float(a["arr"] or 0) for a in accounts)
-    items = selectors.item_list(theme=theme)[:50]
+    items = selectors.item_list(theme=theme)[:20]
     charts = {}
     if weeks:
         fig = go.Figure()
@@ -221,6 +237,7 @@ def theme_detail(request, pk: int):
             "rename_form": RenameForm(initial={"label": theme.label}),
             "merge_form": MergeForm(theme=theme),
             "links": links,
+            "roadmap_choices": _roadmap_choices(request.user, theme.product),
             "section": "themes",
             "latest": list(weeks)[-1] if weeks else None,
         },
@@ -228,12 +245,98 @@ def theme_detail(request, pk: int):
 
 
 def _roadmap_links(*, theme=None, item=None):
-    try:
-        from feedback.models import RoadmapLink
-    except ImportError:
-        return None
     qs = RoadmapLink.objects.select_related("roadmap_item", "created_by")
     return list(qs.filter(theme=theme) if theme else qs.filter(item=item))
+
+
+def _roadmap_choices(user, product):
+    from tooling.models import RoadmapItem
+
+    if product is None or not can_edit_product(user, product):
+        return []
+    return list(RoadmapItem.objects.filter(product=product).exclude(status="dropped").order_by("title"))
+
+
+@require_POST
+def link_create(request):
+    from tooling.models import RoadmapItem
+
+    roadmap_item = get_object_or_404(RoadmapItem.objects.select_related("product"), pk=request.POST.get("roadmap_item"))
+    theme = Theme.objects.filter(pk=request.POST.get("theme")).first() if request.POST.get("theme") else None
+    item = FeedbackItem.objects.filter(pk=request.POST.get("item")).first() if request.POST.get("item") else None
+    try:
+        services.roadmap_link_create(roadmap_item=roadmap_item, theme=theme, item=item, by=request.user)
+        messages.success(request, f"Linked to “{roadmap_item.title}”. When it ships, its page lists who to tell.")
+    except ValidationError as exc:
+        messages.error(request, " ".join(exc.messages))
+    target = theme or item
+    return redirect(target.get_absolute_url() if target else "feedback:loops")
+
+
+@require_POST
+def link_delete(request, pk: int):
+    link = get_object_or_404(RoadmapLink.objects.select_related("roadmap_item__product"), pk=pk)
+    services.roadmap_link_delete(link=link, by=request.user)
+    messages.success(request, "Link removed.")
+    return HttpResponseRedirect(request.POST.get("next") or reverse("feedback:loops"))
+
+
+def loops(request):
+    """Close the loop: roadmap items that answer feedback, shipped ones first."""
+    from tooling.models import RoadmapItem
+
+    f = _filters(request)
+    qs = RoadmapItem.objects.filter(feedback_links__isnull=False).select_related("product", "owner").distinct()
+    if f["product"]:
+        qs = qs.filter(product=f["product"])
+    qs = qs.annotate(
+        themes=Count("feedback_links__theme", distinct=True), items=Count("feedback_links__item", distinct=True)
+    ).order_by("-status", "title")
+    rows = list(qs)
+    shipped = [r for r in rows if r.status == "shipped"]
+    others = [r for r in rows if r.status != "shipped"]
+    return render(request, "feedback/loops.html", {**f, "shipped": shipped, "others": others, "section": "loop"})
+
+
+def loop_detail(request, pk: int):
+    from tooling.models import RoadmapItem
+
+    roadmap_item = get_object_or_404(RoadmapItem.objects.select_related("product", "owner"), pk=pk)
+    with_contacts = selectors.can_see_contacts(request.user)
+    accounts = selectors.loop_accounts(roadmap_item, with_contacts=with_contacts)
+    if request.GET.get("format") == "csv":
+        return _accounts_csv(roadmap_item, accounts, with_contacts)
+    links = list(RoadmapLink.objects.filter(roadmap_item=roadmap_item).select_related("theme", "item", "created_by"))
+    return render(
+        request,
+        "feedback/loop.html",
+        {
+            "roadmap_item": roadmap_item,
+            "accounts": accounts,
+            "arr_total": sum(float(a["arr"] or 0) for a in accounts),
+            "links": links,
+            "with_contacts": with_contacts,
+            "can_edit": can_edit_product(request.user, roadmap_item.product),
+            "section": "loop",
+        },
+    )
+
+
+def _accounts_csv(roadmap_item, accounts, with_contacts):
+    import csv
+
+    from django.http import HttpResponse
+
+    response = HttpResponse(content_type="text/csv")
+    response["Content-Disposition"] = f'attachment; filename="customers-to-tell-{roadmap_item.pk}.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["account", "segment", "arr", "items", "last_asked", *(["contacts"] if with_contacts else [])])
+    for a in accounts:
+        row = [a["name"], a["segment"], a["arr"], a["items"], a["last_asked"].date().isoformat()]
+        if with_contacts:
+            row.append("; ".join(f"{c.name} <{c.email}>" for c in a["contacts"]))
+        writer.writerow(row)
+    return response
 
 
 @require_POST
@@ -306,6 +409,7 @@ def item_detail(request, pk: int):
             "is_ops": request.user.is_ops_lead,
             "terms": item.theme.top_terms[:6] if item.theme else [],
             "links": _roadmap_links(item=item),
+            "roadmap_choices": _roadmap_choices(request.user, item.product),
             "section": "items",
         },
     )
@@ -372,7 +476,7 @@ class CsvImportForm(forms.Form):
             self.fields[f"col_{name}"] = forms.CharField(
                 required=name in services.CSV_REQUIRED,
                 initial=name,
-                label=name.replace("_", " ").capitalize(),
+                label={"arr": "ARR", "external_id": "External ID"}.get(name, name.replace("_", " ").capitalize()),
                 help_text="Column header in your file" + (" (required)" if name in services.CSV_REQUIRED else ""),
             )
 

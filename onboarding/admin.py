@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, Q
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -31,9 +34,9 @@ def _track_id(request) -> str | None:
 class ModuleInline(admin.StackedInline):
     model = Module
     extra = 0
-    fields = [("order", "title"), "content", "links", "articles"]
+    fields = [("order", "title"), ("content", "links"), "articles"]
     autocomplete_fields = ["articles"]
-    show_change_link = False
+    formfield_overrides = {models.TextField: {"widget": forms.Textarea(attrs={"rows": 4, "cols": 60})}}
 
 
 class TaskInline(admin.TabularInline):
@@ -50,6 +53,20 @@ class TaskInline(admin.TabularInline):
         if db_field.name == "quiz":
             kwargs["queryset"] = Quiz.objects.filter(track_id=track_id) if track_id else Quiz.objects.none()
         return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def formfield_for_dbfield(self, db_field, request, **kwargs):
+        field = super().formfield_for_dbfield(db_field, request, **kwargs)
+        if field is None:
+            return field
+        widget = field.widget
+        if db_field.name in ("module", "quiz") and hasattr(widget, "can_add_related"):
+            # Modules are edited above and quizzes on their own page: keep task rows compact.
+            widget.can_add_related = widget.can_change_related = widget.can_delete_related = False
+            widget.can_view_related = False
+        widths = {"title": "22em", "url": "9em", "due_offset_days": "4em", "order": "3.5em"}
+        if db_field.name in widths:
+            widget.attrs["style"] = f"width: {widths[db_field.name]}"
+        return field
 
 
 @admin.register(Track)
@@ -77,6 +94,34 @@ class TrackAdmin(admin.ModelAdmin):
     ]
     inlines = [ModuleInline, TaskInline]
     actions = ["publish", "duplicate", "mark_reviewed"]
+    change_form_template = "onboarding/admin/track_change_form.html"
+
+    def _publish_one(self, request, track) -> bool:
+        try:
+            result = services.track_publish(track=track, by=request.user)
+        except (ValidationError, PermissionDenied) as exc:
+            text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
+            self.message_user(request, f"“{track.title}” not published: {text}", messages.ERROR)
+            return False
+        self.message_user(
+            request,
+            f"Published “{track.title}” v{result.track.version}: {result.summary}; "
+            f"{result.enrollments_updated} running enrollment(s) updated.",
+            messages.SUCCESS,
+        )
+        return True
+
+    def response_change(self, request, obj):
+        if "_publish" in request.POST:
+            self._publish_one(request, obj)
+            return redirect(reverse("admin:onboarding_track_change", args=[obj.pk]))
+        return super().response_change(request, obj)
+
+    def response_add(self, request, obj, post_url_continue=None):
+        if "_publish" in request.POST:
+            self._publish_one(request, obj)
+            return redirect(reverse("admin:onboarding_track_change", args=[obj.pk]))
+        return super().response_add(request, obj, post_url_continue)
 
     def get_queryset(self, request):
         return (
@@ -121,18 +166,7 @@ class TrackAdmin(admin.ModelAdmin):
     @admin.action(description="Publish (adds new tasks to running enrollments, tells enrollees)")
     def publish(self, request, queryset):
         for track in queryset:
-            try:
-                result = services.track_publish(track=track, by=request.user)
-            except (ValidationError, PermissionDenied) as exc:
-                text = "; ".join(exc.messages) if isinstance(exc, ValidationError) else str(exc)
-                self.message_user(request, f"“{track.title}” not published: {text}", messages.ERROR)
-                continue
-            self.message_user(
-                request,
-                f"Published “{track.title}” v{result.track.version}: {result.summary}; "
-                f"{result.enrollments_updated} running enrollment(s) updated.",
-                messages.SUCCESS,
-            )
+            self._publish_one(request, track)
 
     @admin.action(description="Duplicate as a draft")
     def duplicate(self, request, queryset):

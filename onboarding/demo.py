@@ -31,7 +31,7 @@ from onboarding.models import (
     Task,
     Track,
 )
-from portal.models import AuditEntry
+from portal.models import AuditEntry, Notification
 
 SEED = 8
 DEMO_TARGET = "onboarding-demo-"  # target_id prefix of audit rows this demo creates
@@ -263,7 +263,7 @@ QUIZZES = [
                 [("The PM who owns it", True), ("The ops lead reviewing it", False), ("The group PM", False)],
             ),
             (
-                "Which sections must every PRD have? (choose all that apply)",
+                "Which sections must every PRD have?",
                 "multiple",
                 "Problem with evidence, success metrics with a guardrail, and non-goals. A launch date is "
                 "optional at PRD stage.",
@@ -296,7 +296,7 @@ QUIZZES = [
                 ],
             ),
             (
-                "What evidence belongs in the problem statement? (choose all that apply)",
+                "What evidence belongs in the problem statement?",
                 "multiple",
                 "Research insights and feedback themes are the shared evidence base; opinions are not evidence.",
                 [("Research insights", True), ("Feedback themes", True), ("A stakeholder's opinion", False)],
@@ -339,7 +339,7 @@ QUIZZES = [
                 ],
             ),
             (
-                "Which belong in an experiment brief? (choose all that apply)",
+                "Which belong in an experiment brief?",
                 "multiple",
                 "Hypothesis, primary metric, guardrails and the minimum detectable effect with its sample size.",
                 [
@@ -468,9 +468,10 @@ def _build_track(org, *, slug, title, audience, description, modules, tasks, qui
 
 
 def _backdated_audit(*, user, action: str, at: dt.datetime, target_type: str, label: str, changes=None, key=""):
-    """An audit row for past demo activity, unless other apps' demos recorded this action
-    for this person already (theirs win; keeps the demo consistent)."""
-    if AuditEntry.objects.filter(actor=user, action=action).exists():
+    """An audit row for past demo activity, unless other apps' demos already recorded this
+    action for this person at or before that time (theirs win). Their rows are stamped
+    “now”, so a cohort member who started months ago still gets their earlier first time."""
+    if AuditEntry.objects.filter(actor=user, action=action, at__lte=at).exists():
         return None
     entry = AuditEntry.objects.create(
         actor=user,
@@ -661,6 +662,10 @@ def seed(org, *, small: bool = False) -> str:
         }
         _progress(enrollment, rng, finish_all=days_ago > 120)
         _seed_milestones(org, enrollment, plan, rng)
+    # Cohort members were told about their enrollment months ago: not news in their inbox today.
+    Notification.objects.filter(
+        kind="onboarding.enrolled", user__username__in=[row[0] for row in people], read_at__isnull=True
+    ).update(read_at=timezone.now())
     _seed_votes(org, articles, rng)
     n_items = EnrollmentTask.objects.filter(enrollment__track=track).count()
     return (

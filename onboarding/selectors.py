@@ -174,21 +174,11 @@ FLAG_LABELS = {"on_track": "On track", "at_risk": "At risk", "behind": "Behind",
 
 def cohort_rows(*, user: User, track: Track | None = None, cohort: str = "", status: str = "") -> list[Enrollment]:
     """One row per enrollment the user may see, with % done, overdue count, flag and last
-    activity — one query whatever the number of people."""
+    activity — two queries whatever the number of people (enrollments, then their task
+    counts grouped by enrollment id, which keeps the wide joined rows out of the GROUP BY)."""
     today = timezone.localdate()
-    active = Q(items__task__active=True)
-    required = active & Q(items__task__required=True)
     last_audit = AuditEntry.objects.filter(actor=OuterRef("user")).order_by("-at").values("at")[:1]
-    qs = enrollment_list(user=user).annotate(
-        n_required=Count("items", filter=required),
-        n_required_done=Count("items", filter=required & Q(items__completed_at__isnull=False)),
-        n_overdue=Count("items", filter=active & Q(items__completed_at__isnull=True, items__due_on__lt=today)),
-        n_overdue_required=Count(
-            "items", filter=required & Q(items__completed_at__isnull=True, items__due_on__lt=today)
-        ),
-        last_task_at=Max("items__completed_at"),
-        last_audit_at=Subquery(last_audit),
-    )
+    qs = enrollment_list(user=user).annotate(last_audit_at=Subquery(last_audit))
     if track is not None:
         qs = qs.filter(track=track)
     if cohort:
@@ -198,7 +188,24 @@ def cohort_rows(*, user: User, track: Track | None = None, cohort: str = "", sta
     if status:
         qs = qs.filter(status=status)
     rows = list(qs.order_by("-start_on", "user__username"))
+    required = Q(task__required=True)
+    open_late = Q(completed_at__isnull=True, due_on__lt=today)
+    stats = {
+        s["enrollment_id"]: s
+        for s in EnrollmentTask.objects.filter(enrollment_id__in=[r.pk for r in rows], task__active=True)
+        .values("enrollment_id")
+        .annotate(
+            n_required=Count("pk", filter=required),
+            n_required_done=Count("pk", filter=required & Q(completed_at__isnull=False)),
+            n_overdue=Count("pk", filter=open_late),
+            n_overdue_required=Count("pk", filter=required & open_late),
+            last_task_at=Max("completed_at"),
+        )
+    }
+    empty = {"n_required": 0, "n_required_done": 0, "n_overdue": 0, "n_overdue_required": 0, "last_task_at": None}
     for row in rows:
+        for key, value in stats.get(row.pk, empty).items():
+            setattr(row, key, value)
         row.pct_done = row.n_required_done / row.n_required if row.n_required else 0.0
         row.flag = "completed" if row.status == Enrollment.Status.COMPLETED else _on_track_flag(row.n_overdue_required)
         row.flag_label = FLAG_LABELS[row.flag]

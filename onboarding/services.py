@@ -460,8 +460,8 @@ def article_save(
 @transaction.atomic
 def article_vote(*, article: Article, user: User, useful: bool, comment: str = "") -> ArticleVote:
     """One vote per person per article (changing your mind replaces it)."""
-    if not user.is_authenticated:
-        raise PermissionDenied("Log in to vote.")
+    if not user.is_authenticated or user.is_viewer:
+        raise PermissionDenied("You have view access: viewers can read articles but not vote.")
     vote, _ = ArticleVote.objects.update_or_create(
         article=article, user=user, defaults={"useful": useful, "comment": comment[:300]}
     )

@@ -10,4 +10,6 @@ class PortalConfig(AppConfig):
 
         from portal import roles, schema, signals  # noqa: F401  (receivers, OpenAPI extensions)
 
-        post_migrate.connect(roles.sync_role_groups_after_migrate, sender=self)
+        # After every app's migrate (not just portal's): permissions of apps listed after
+        # portal only exist once their own post_migrate has run.
+        post_migrate.connect(roles.sync_role_groups_after_migrate, dispatch_uid="portal-sync-role-groups")

@@ -21,10 +21,10 @@ logger = logging.getLogger("portal.tasks")
 
 
 class PortalTask(DjangoTask):
-    """A DjangoTask (so `delay_on_commit` exists) whose dispatch never breaks a request: with
-    the broker down, the row that needs work is already committed, so we log and move on;
-    each app's sweeper task re-queues stored but unprocessed work once Redis is back
-    (nothing is lost, nothing waits on Redis)."""
+    """Dispatch never breaks a request: with the broker down, the row that needs work is
+    already committed, so we log and move on; each app's sweeper task re-queues stored but
+    unprocessed work once Redis is back (nothing is lost, nothing waits on Redis).
+    Extends DjangoTask, which provides delay_on_commit."""
 
     def apply_async(self, args=None, kwargs=None, **options):
         try:

@@ -9,10 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from django.contrib.auth.hashers import make_password
 from django.db import transaction
 
 from portal.models import BusinessUnit, Market, Product, Role, User
 from portal.services import user_set_role
+from portal.usage import portal_product_ensure
 
 DEMO_PASSWORD = "demo"
 
@@ -108,16 +110,23 @@ class DemoOrg:
     markets: dict[str, Market] = field(default_factory=dict)
     products: dict[str, Product] = field(default_factory=dict)
     users: dict[str, User] = field(default_factory=dict)
+    portal_product: Product | None = None  # internal: kept out of `products`
 
     @property
     def pms(self) -> list[User]:
         return [u for u in self.users.values() if u.role == Role.PM]
 
 
+_DEMO_HASH: list[str] = []
+
+
 def _user(username: str, **fields) -> User:
+    """Demo people share one password hash: hashing "demo" 24 times would cost ~10 s."""
+    if not _DEMO_HASH:
+        _DEMO_HASH.append(make_password(DEMO_PASSWORD))
     user, created = User.objects.get_or_create(username=username, defaults=fields)
     if created:
-        user.set_password(DEMO_PASSWORD)
+        user.password = _DEMO_HASH[0]
         user.save(update_fields=["password"])
     return user
 
@@ -167,6 +176,7 @@ def seed_org() -> DemoOrg:
     for username, *_rest, product_slugs in PEOPLE:
         for slug in product_slugs:
             org.products[slug].members.add(org.users[username])
+    org.portal_product = portal_product_ensure()
     for unit in org.units.values():
         lead = {"commerce": "amara", "payments": "diego", "platform": "jonas"}[unit.slug]
         if unit.lead_id is None:
@@ -180,6 +190,7 @@ def load_org() -> DemoOrg:
     org = DemoOrg()
     org.markets = {m.code: m for m in Market.objects.all()}
     org.units = {u.slug: u for u in BusinessUnit.objects.all()}
-    org.products = {p.slug: p for p in Product.objects.all()}
+    org.products = {p.slug: p for p in Product.objects.filter(is_internal=False)}
+    org.portal_product = Product.objects.filter(is_internal=True, slug="portal").first()
     org.users = {u.username: u for u in User.objects.all()}
     return org

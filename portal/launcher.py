@@ -101,14 +101,15 @@ def run() -> int:
     _lock = _lock_data_dir()  # noqa: F841 - kept open to hold the lock
     env, use_embedded = _services_env()
     children: list[subprocess.Popen] = []
+    background: list[subprocess.Popen] = []
 
     def shutdown(*_args) -> None:
         say("stopping web, worker and beat…")
-        for child in children:
+        for child in children + background:
             if child.poll() is None:
                 os.killpg(child.pid, signal.SIGTERM)
         deadline = time.time() + 20
-        for child in children:
+        for child in children + background:
             try:
                 child.wait(timeout=max(0.1, deadline - time.time()))
             except subprocess.TimeoutExpired:
@@ -122,8 +123,8 @@ def run() -> int:
     try:
         say("applying migrations…")
         _manage(env, "migrate", "--noinput")
-        say("loading demo data (first run only)…")
-        _manage(env, "seed_demo", "--if-empty")
+        say("creating the demo company and logins (first run only)…")
+        _manage(env, "seed_demo", "--if-empty", "--org-only")
         beat_schedule = str(embedded.data_dir() / "celerybeat-schedule")
         commands = {
             "web": [
@@ -157,12 +158,21 @@ def run() -> int:
         for name, argv in commands.items():
             children.append(subprocess.Popen(argv, cwd=PROJECT_DIR, env=env, start_new_session=True))
             say(f"started {name} (pid {children[-1].pid})")
+        # The apps' demo data (about a million analytics events among it) loads while the
+        # portal already serves: pages show their empty states until it lands.
+        seeder = subprocess.Popen(
+            [PYTHON, "manage.py", "seed_demo", "--if-empty"], cwd=PROJECT_DIR, env=env, start_new_session=True
+        )
+        background.append(seeder)
         say(f"Product Ops Portal is up: http://127.0.0.1:{port}/   (health: /healthz, API docs: /api/docs/)")
         say("demo logins (password for all: demo):")
         for username, who in DEMO_LOGINS:
             say(f"  {username:<11} {who}")
+        say("demo data is loading in the background (a minute or two on first run)…")
         say("press Ctrl-C to stop.")
         while all(child.poll() is None for child in children):
+            if seeder.returncode is None and seeder.poll() is not None:
+                say("demo data ready." if seeder.returncode == 0 else f"demo data failed (exit {seeder.returncode}).")
             time.sleep(0.5)
         dead = [c for c in children if c.poll() is not None]
         say(f"a process exited unexpectedly (pid {dead[0].pid}, code {dead[0].returncode}); stopping.")

@@ -101,6 +101,9 @@ class Product(models.Model):
     )
     # Opt-in only: by default reviews are advisory and approval is never required.
     requires_review_approval = models.BooleanField(default=False)
+    # Internal products (the portal itself) collect usage analytics but are left out of
+    # ordinary product lists.
+    is_internal = models.BooleanField(default=False, db_index=True)
 
     class Meta:
         ordering = ["name"]
@@ -208,3 +211,45 @@ class NotificationPreference(models.Model):
 
     def __str__(self) -> str:
         return f"{self.user} {self.kind}: in-app={self.in_app} email={self.email}"
+
+
+class MonthlyReport(models.Model):
+    """The monthly product-ops report of one business unit, computed once and kept."""
+
+    unit = models.ForeignKey(BusinessUnit, on_delete=models.CASCADE, related_name="monthly_reports")
+    month = models.DateField(help_text="First day of the month reported on")
+    data = models.JSONField(default=dict)
+    generated_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["-month", "unit__name"]
+        constraints = [models.UniqueConstraint(fields=["unit", "month"], name="one_report_per_unit_month")]
+
+    def __str__(self) -> str:
+        return f"{self.unit} {self.month:%B %Y}"
+
+    def get_absolute_url(self) -> str:
+        from django.urls import reverse
+
+        return reverse("report-detail", args=[self.unit.slug, f"{self.month:%Y-%m}"])
+
+
+class ReportSubscription(models.Model):
+    """Who gets the monthly report by email; no unit means every business unit."""
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="report_subscriptions")
+    unit = models.ForeignKey(
+        BusinessUnit, null=True, blank=True, on_delete=models.CASCADE, related_name="report_subscriptions"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["user", "unit"], name="one_subscription_per_unit"),
+            models.UniqueConstraint(
+                fields=["user"], condition=models.Q(unit__isnull=True), name="one_all_units_subscription"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} → {self.unit or 'all units'}"

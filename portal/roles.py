@@ -54,8 +54,13 @@ def sync_role_groups() -> None:
         group.permissions.set(_permissions_for(role))
 
 
-def sync_role_groups_after_migrate(**kwargs) -> None:
-    sync_role_groups()
+def sync_role_groups_after_migrate(sender=None, **kwargs) -> None:
+    from django.conf import settings
+
+    # Once per migrate run is enough: after the last app has its permissions.
+    last_app = settings.INSTALLED_APPS[-1].split(".")[0]
+    if sender is None or sender.label == last_app:
+        sync_role_groups()
 
 
 def group_for(role: str) -> Group:

@@ -34,6 +34,36 @@ Provider = Callable[[str, object, int], list[SearchResult]]
 PROVIDERS: dict[str, tuple[str, Provider]] = {}
 
 
+def fts(qs, *, query: str, fields: list[tuple[str, str]], headline: str | None = None, limit: int = 10):
+    """Weighted full-text search over `fields` [(field, weight A-D)], best first, each row with
+    `.rank` and (with `headline`) `.headline`: a snippet with HIGHLIGHT_START/STOP around hits."""
+    from django.contrib.postgres.search import SearchHeadline
+
+    sq = SearchQuery(query, search_type="websearch", config="english")
+    vector = None
+    for name, weight in fields:
+        part = SearchVector(name, weight=weight, config="english")
+        vector = part if vector is None else vector + part
+    qs = qs.annotate(rank=SearchRank(vector, sq)).filter(rank__gt=0)
+    if headline:
+        qs = qs.annotate(
+            headline=SearchHeadline(
+                headline, sq, config="english", start_sel=HIGHLIGHT_START, stop_sel=HIGHLIGHT_STOP, max_words=30
+            )
+        )
+    return list(qs.order_by("-rank")[:limit])
+
+
+def url_of(obj, fallback: str = "/") -> str:
+    """The object's page, or a fallback while its app has no such page yet."""
+    from django.urls import NoReverseMatch
+
+    try:
+        return obj.get_absolute_url()
+    except (NoReverseMatch, AttributeError):
+        return fallback
+
+
 def register(kind: str, label: str):
     def decorator(fn: Provider) -> Provider:
         PROVIDERS[kind] = (label, fn)
@@ -48,13 +78,46 @@ def _load_providers() -> None:
             import_module(f"{app_label}.search_providers")
 
 
+_executor = None
+
+
+def _run_in_worker(provider: Provider, query: str, user, limit: int) -> list[SearchResult]:
+    """Providers run on a small pool whose threads keep their own DB connections
+    (CONN_MAX_AGE), so a search costs the slowest provider, not the sum of all."""
+    from django.db import close_old_connections
+
+    close_old_connections()
+    try:
+        return provider(query, user, limit)
+    except Exception:
+        close_old_connections()
+        raise
+
+
+def _pool():
+    global _executor
+    if _executor is None:
+        from concurrent.futures import ThreadPoolExecutor
+
+        _executor = ThreadPoolExecutor(max_workers=settings.SEARCH_WORKERS, thread_name_prefix="search")
+    return _executor
+
+
 def search(query: str, user, *, kinds: list[str] | None = None, limit: int = 10) -> list[SearchResult]:
     _load_providers()
+    chosen = [provider for kind, (_label, provider) in PROVIDERS.items() if not kinds or kind in kinds]
     results: list[SearchResult] = []
-    for kind, (_label, provider) in PROVIDERS.items():
-        if kinds and kind not in kinds:
-            continue
-        results.extend(provider(query, user, limit))
+    # Parallel only outside a transaction: worker threads have their own connections and
+    # would not see uncommitted rows (tests, or a search inside an atomic block).
+    from django.db import connection
+
+    if settings.SEARCH_WORKERS > 1 and len(chosen) > 1 and not connection.in_atomic_block:
+        futures = [_pool().submit(_run_in_worker, provider, query, user, limit) for provider in chosen]
+        for future in futures:
+            results.extend(future.result())
+    else:
+        for provider in chosen:
+            results.extend(provider(query, user, limit))
     return sorted(results, key=lambda r: r.rank, reverse=True)
 
 
@@ -72,6 +135,10 @@ def search_view(request):
     query = request.GET.get("q", "").strip()[:200]
     kinds = [k for k in request.GET.getlist("type") if k]
     results = search(query, request.user, kinds=kinds or None) if query else []
+    if query:
+        from portal import usage
+
+        usage.track("search_performed", request.user, results=len(results), found=bool(results), types=",".join(kinds))
     labels = {kind: label for kind, (label, _fn) in PROVIDERS.items()}
     return render(
         request,

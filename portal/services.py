@@ -32,6 +32,10 @@ def audit_record(
         ip=ip,
     )
     entry.save()
+    if actor is not None and actor.pk:
+        from portal import usage
+
+        usage.track_action(user=actor, action=action, target=target)
     return entry
 
 
@@ -44,6 +48,15 @@ NOTIFICATION_KINDS = {
     "standards.stale": "Stale templates and tracks you own",
     "analytics.violation": "New tracking-plan violations",
     "report.monthly": "Monthly product-ops report",
+    # Kinds the apps send beyond the list above (so people can switch them off too).
+    "review.approved": "Your document was approved",
+    "review.comment": "Review comments on your documents",
+    "template.suggestion": "Suggestions on templates you own",
+    "onboarding.enrolled": "Onboarding enrollments",
+    "onboarding.completed": "Onboarding completed (your reports)",
+    "onboarding.track_changed": "Changes to your onboarding track",
+    "onboarding.track_stale": "Stale onboarding tracks you own",
+    "onboarding.article_weak": "Knowledge articles rated unhelpful",
 }
 
 

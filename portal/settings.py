@@ -79,6 +79,7 @@ MIDDLEWARE = [
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "portal.middleware.LoginRequiredMiddleware",
     "portal.middleware.UserTimezoneMiddleware",
+    "portal.usage.UsageMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "portal.middleware.HostileInputMiddleware",
 ]
@@ -260,6 +261,9 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 DATA_UPLOAD_MAX_NUMBER_FIELDS = 10_000
 
 # --- Celery -----------------------------------------------------------------------------
+
+# Global search runs its providers on this many threads (1 = one after another).
+SEARCH_WORKERS = int(os.environ.get("SEARCH_WORKERS", "1" if TESTING else "6"))
 
 CELERY_TASK_SERIALIZER = "json"
 CELERY_RESULT_SERIALIZER = "json"

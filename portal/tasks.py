@@ -1,5 +1,7 @@
 from celery import shared_task
 
+from portal.celery import schedule
+
 
 @shared_task(name="portal.ping")
 def ping(value: str) -> str:
@@ -33,6 +35,39 @@ def send_notification_email(notification_id: int) -> None:
     Notification.objects.filter(pk=note.pk).update(emailed_at=timezone.now())
 
 
+@shared_task(name="portal.usage_flush")
+def usage_flush() -> int:
+    """Drain the buffered usage events into the portal's own analytics (idempotent: uuids)."""
+    from portal import usage
+
+    return usage.flush_all()
+
+
+schedule("portal.usage_flush", "portal.usage_flush", 30)
+
+
+@shared_task(name="portal.monthly_reports")
+def monthly_reports() -> int:
+    """Last month's report per business unit, stored once and sent to subscribers (idempotent)."""
+    from portal import reports
+
+    return reports.monthly_reports_run()
+
+
+schedule("portal.monthly_reports", "portal.monthly_reports", 6 * 3600)
+
+
+@shared_task(name="portal.alerts_sweep")
+def alerts_sweep() -> dict:
+    """Guardrail regressions and stale templates, notified once per dedupe key."""
+    from portal import alerts
+
+    return alerts.alerts_sweep()
+
+
+schedule("portal.alerts_sweep", "portal.alerts_sweep", 3600)
+
+
 @shared_task(name="portal.prune_raw_events")
 def prune_raw_events() -> int:
     """Daily: delete raw analytics events beyond RAW_EVENT_RETENTION_DAYS (0 disables)."""
@@ -41,10 +76,4 @@ def prune_raw_events() -> int:
     return raw_events_prune()
 
 
-def _schedule() -> None:
-    from portal.celery import schedule
-
-    schedule("portal.prune_raw_events", "portal.prune_raw_events", 24 * 3600)
-
-
-_schedule()
+schedule("portal.prune_raw_events", "portal.prune_raw_events", 24 * 3600)

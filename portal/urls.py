@@ -11,7 +11,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from portal import api, audit_views, health, search, views
+from portal import adoption, api, audit_views, health, home, reports, scorecard, search, views
 from portal.login import PortalLoginView, admin_login_form
 
 admin.site.site_header = "Product Ops Portal — administration"
@@ -20,7 +20,13 @@ admin.site.index_title = "Shared standards and settings"
 admin.site.login_form = admin_login_form()
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", home.home, name="home"),
+    path("adoption/", adoption.adoption_view, name="adoption"),
+    path("scorecard/", scorecard.scorecard_view, name="scorecard"),
+    path("reports/", reports.report_list, name="reports"),
+    path("reports/subscribe", reports.report_subscribe, name="report-subscribe"),
+    path("reports/generate", reports.report_generate_view, name="report-generate"),
+    path("reports/<slug:unit>/<str:month>/", reports.report_detail, name="report-detail"),
     path("healthz", health.healthz, name="healthz"),
     path("favicon.ico", views.favicon),
     path("profile/", views.profile, name="profile"),

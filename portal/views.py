@@ -4,41 +4,14 @@ from __future__ import annotations
 
 import zoneinfo
 
-import plotly.graph_objects as go
 from django.contrib import messages
-from django.db.models import Count
 from django.http import HttpResponseNotAllowed
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from portal import charts, selectors, tokens
-from portal.models import BusinessUnit, Product
-
-
-def home(request):
-    products = selectors.product_list()
-    units = BusinessUnit.objects.annotate(n_products=Count("products")).order_by("name")
-    my_products = [p for p in products if p.pm_owner_id == request.user.id]
-    fig = go.Figure(
-        go.Bar(
-            x=[u.name for u in units],
-            y=[u.n_products for u in units],
-            hovertemplate="%{x}: %{y} products<extra></extra>",
-        )
-    )
-    charts.styled(fig, title="Products per business unit", x_title="Business unit", y_title="Products")
-    context = {
-        "products": products,
-        "my_products": my_products,
-        "units": units,
-        "units_chart": charts.chart_context(
-            fig,
-            chart_id="units-chart",
-            summary=", ".join(f"{u.name}: {u.n_products}" for u in units),
-        ),
-    }
-    return render(request, "portal/home.html", context)
+from portal import selectors, tokens
+from portal.models import Product
 
 
 def profile(request):

@@ -17,6 +17,7 @@ from research.models import (
     Study,
     Tag,
 )
+from research.services import participant_stats_refresh
 
 
 @admin.register(EligibilityRule)
@@ -97,6 +98,10 @@ class ParticipantAdmin(admin.ModelAdmin):
     search_fields = ["name", "email", "company"]
     inlines = [ConsentInline, ContactInline]
     readonly_fields = ["erased_at", "erased_summary", "created_at", "updated_at"]
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        participant_stats_refresh(participant_ids=[form.instance.pk])
 
     def has_delete_permission(self, request, obj=None):
         return False  # use erasure (audited, keeps counts), never a silent delete

@@ -190,7 +190,7 @@ class HighlightSerializer(serializers.ModelSerializer):
         fields = ["id", "excerpt", "participant", "study", "session", "tags", "created_at", "url"]
 
     def get_participant(self, obj) -> str:
-        return f"P-{1000 + obj.participant_id}"  # highlights are open to every PM: pseudonym only
+        return obj.participant_pseudonym  # highlights are open to every PM: pseudonym only
 
 
 class HighlightList(generics.ListAPIView):
@@ -270,7 +270,7 @@ def insight_detail(request, pk: int):
     return Response(InsightDetailSerializer(insight).data)
 
 
-@extend_schema(responses={200: InsightSerializer})
+@extend_schema(request=None, responses={200: InsightSerializer})
 @api_view(["POST"])
 def insight_publish(request, pk: int):
     insight = get_object_or_404(selectors.insights_visible(request.user), pk=pk)

@@ -26,6 +26,7 @@ from research.models import (
     Study,
     Tag,
 )
+from research.services import participant_stats_refresh
 
 FIRST = [
     "Ana",
@@ -395,6 +396,7 @@ def _panel(rng: random.Random, size: int) -> list[Participant]:
             contacts.append(ContactLog(participant=p, kind=kind, at=at, note="earlier study"))
     ConsentRecord.objects.bulk_create(consents)
     ContactLog.objects.bulk_create(contacts)
+    participant_stats_refresh(participant_ids=[p.pk for p in created])
     return list(Participant.objects.filter(erased_at__isnull=True).order_by("pk"))
 
 
@@ -440,7 +442,9 @@ def _study(rng, org, spec, panel, tags, quotes_per_session: int) -> Study:
             SessionStatus.NO_SHOW if no_show else SessionStatus.COMPLETED if done else SessionStatus.SCHEDULED
         )
         picked = (
-            [quotes[(n + k) % len(quotes)] for k in range(quotes_per_session)] if session_status == "completed" else []
+            [quotes[(n + k) % len(quotes)] for k in range(min(quotes_per_session, len(quotes)))]
+            if session_status == "completed"
+            else []
         )
         notes = NOTES_INTRO + "".join(f"- {q}.\n" for q, _ in picked) if picked else ""
         session = Session.objects.create(
@@ -512,6 +516,11 @@ def seed(org, *, small: bool = False) -> str:
         insight.highlights.set(list(matching))
         for kind, label, ref, url in evidence:
             InsightEvidence.objects.create(insight=insight, kind=kind, label=label, ref=ref, url=url)
+    participant_stats_refresh(
+        participant_ids=Participant.objects.filter(contacts__study__isnull=False)
+        .values_list("pk", flat=True)
+        .distinct()
+    )
     return (
         f"{Participant.objects.count()} participants, {Study.objects.count()} studies, "
         f"{Session.objects.count()} sessions, {Highlight.objects.count()} highlights, "

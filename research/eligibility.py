@@ -18,6 +18,8 @@ from django.utils import timezone
 
 from research.models import EligibilityRule, Participant
 
+PANEL_CONSENT_SCOPE = "research"
+
 SCREENER_OPS = {"eq", "neq", "in", "exists"}
 # Order is the order shown on the candidate page.
 RULE_LABELS = {
@@ -107,55 +109,49 @@ def default_rule() -> EligibilityRule:
     return rule
 
 
+# Each rule is a set of participant ids computed from small index ranges (contacts in the
+# cool-down, attended / no-show contacts in the window); the base set is then probed against
+# those hashed sets, so the cost grows with the panel, not with panel x history.
 _SQL = """
-WITH base AS ({base}),
-stats AS (
-    SELECT c.participant_id,
-           MAX(c.at) AS last_contact,
-           COUNT(*) FILTER (WHERE c.kind = 'attended' AND c.at >= %(window_start)s) AS sessions,
-           COUNT(*) FILTER (WHERE c.kind = 'no_show' AND c.at >= %(window_start)s) AS no_shows,
-           BOOL_OR(c.study_id = %(study_id)s) AS in_study
-    FROM research_contactlog c
-    JOIN base b ON b.id = c.participant_id
-    GROUP BY c.participant_id
-),
-consent AS (
-    SELECT DISTINCT r.participant_id
-    FROM research_consentrecord r
-    JOIN base b ON b.id = r.participant_id
-    WHERE r.scope = %(scope)s AND r.granted AND r.withdrawn_at IS NULL
-      AND (r.expires_at IS NULL OR r.expires_at > %(now)s)
-),
-flags AS (
+WITH flags AS MATERIALIZED (
     SELECT b.id,
-           COALESCE(s.in_study, FALSE) AS in_study,
+           b.id IN (SELECT participant_id FROM research_contactlog WHERE study_id = %(study_id)s) AS in_study,
            (%(exclude_opted_out)s AND b.opted_out) AS opted_out,
-           COALESCE(s.last_contact >= %(cooldown_start)s, FALSE) AS cooldown,
-           COALESCE(s.sessions >= %(max_sessions)s, FALSE) AS max_sessions,
-           COALESCE(s.no_shows >= %(no_show_limit)s, FALSE) AS no_show,
-           (%(require_consent)s AND c.participant_id IS NULL) AS consent,
-           s.last_contact
-    FROM base b
-    LEFT JOIN stats s ON s.participant_id = b.id
-    LEFT JOIN consent c ON c.participant_id = b.id
+           COALESCE(b.last_contacted_at >= %(cooldown_start)s, FALSE) AS cooldown,
+           b.id IN (
+               SELECT participant_id FROM research_contactlog
+               WHERE kind = 'attended' AND at >= %(window_start)s
+               GROUP BY participant_id HAVING COUNT(*) >= %(max_sessions)s
+           ) AS max_sessions,
+           b.id IN (
+               SELECT participant_id FROM research_contactlog
+               WHERE kind = 'no_show' AND at >= %(window_start)s
+               GROUP BY participant_id HAVING COUNT(*) >= %(no_show_limit)s
+           ) AS no_show,
+           (%(require_consent)s AND {consent}) AS consent
+    FROM ({base}) b
 )
-"""
-
-_COUNTS = """
 SELECT COUNT(*),
        COUNT(*) FILTER (WHERE in_study), COUNT(*) FILTER (WHERE opted_out),
        COUNT(*) FILTER (WHERE cooldown), COUNT(*) FILTER (WHERE max_sessions),
        COUNT(*) FILTER (WHERE no_show), COUNT(*) FILTER (WHERE consent),
-       COUNT(*) FILTER (WHERE NOT (in_study OR opted_out OR cooldown OR max_sessions OR no_show OR consent))
+       COUNT(*) FILTER (WHERE NOT (in_study OR opted_out OR cooldown OR max_sessions OR no_show OR consent)),
+       ARRAY(
+           SELECT id FROM flags
+           WHERE NOT (in_study OR opted_out OR cooldown OR max_sessions OR no_show OR consent)
+           ORDER BY (id * 2654435761 + %(seed)s) %% 1000003, id
+           LIMIT %(limit)s
+       )
 FROM flags
 """
 
-_ELIGIBLE = """
-SELECT id FROM flags
-WHERE NOT (in_study OR opted_out OR cooldown OR max_sessions OR no_show OR consent)
-ORDER BY last_contact ASC NULLS FIRST, id
-LIMIT %(limit)s
-"""
+
+# The panel's own consent scope is kept on the participant row; other scopes read the consents.
+_CONSENT_COLUMN = "NOT COALESCE(b.consent_valid_until > %(now)s, FALSE)"
+_CONSENT_TABLE = """b.id NOT IN (
+               SELECT participant_id FROM research_consentrecord
+               WHERE scope = %(scope)s AND granted AND withdrawn_at IS NULL
+                 AND (expires_at IS NULL OR expires_at > %(now)s))"""
 
 
 def evaluate(
@@ -167,13 +163,16 @@ def evaluate(
     limit: int = 50,
     now: datetime | None = None,
 ) -> EligibilityResult:
-    """Screen, then apply every rule in SQL. Least recently contacted eligible people come first."""
+    """Screen, then apply every rule in one SQL statement. Eligible people come in an order
+    scrambled per study, so successive studies do not all draw the same first page."""
     rule = rule or default_rule()
     now = now or timezone.now()
     base_qs = screened_participants(criteria or [])
     if only_ids is not None:
         base_qs = base_qs.filter(pk__in=only_ids)
-    base_sql, base_params = base_qs.values("id", "opted_out").query.sql_with_params()
+    base_sql, base_params = (
+        base_qs.order_by().values("id", "opted_out", "last_contacted_at", "consent_valid_until").query.sql_with_params()
+    )
     params = {
         "window_start": now - timedelta(days=rule.window_days),
         "cooldown_start": now - timedelta(days=rule.cooldown_days),
@@ -185,6 +184,7 @@ def evaluate(
         "no_show_limit": rule.no_show_limit or None,
         "require_consent": rule.require_consent,
         "limit": limit,
+        "seed": study_id or 0,
     }
     # The base query uses positional %s; give them names so both styles don't mix.
     for i, value in enumerate(base_params):
@@ -192,15 +192,13 @@ def evaluate(
     named_base = base_sql.replace("%", "%%")
     for i in range(len(base_params)):
         named_base = named_base.replace("%%s", f"%(base_{i})s", 1)
-    head = _SQL.format(base=named_base)
     result = EligibilityResult(rule=rule)
     with connection.cursor() as cursor:
-        cursor.execute(head + _COUNTS, params)
+        consent = _CONSENT_COLUMN if rule.consent_scope == PANEL_CONSENT_SCOPE else _CONSENT_TABLE
+        cursor.execute(_SQL.format(base=named_base, consent=consent), params)
         row = cursor.fetchone()
-        result.screened = row[0]
-        result.excluded = dict(zip(RULE_LABELS, row[1:7], strict=True))
-        result.eligible = row[7]
-        if limit:
-            cursor.execute(head + _ELIGIBLE, params)
-            result.eligible_ids = [r[0] for r in cursor.fetchall()]
+    result.screened = row[0]
+    result.excluded = dict(zip(RULE_LABELS, row[1:7], strict=True))
+    result.eligible = row[7]
+    result.eligible_ids = list(row[8])
     return result

@@ -17,6 +17,11 @@ from django.urls import reverse
 SEARCH_CONFIG = "english"
 
 
+def pseudonym_for(participant_id: int | None) -> str:
+    """The stable pseudonym shown instead of a name ("P-4821"); ids are not secret."""
+    return f"P-{1000 + (participant_id or 0)}"
+
+
 class EligibilityRule(models.Model):
     """Recruiting rules research ops configure in the admin; evaluated in SQL (research.eligibility)."""
 
@@ -56,6 +61,12 @@ class Participant(models.Model):
     timezone = models.CharField(max_length=64, blank=True)
     source = models.CharField(max_length=80, blank=True, help_text="Where they came from: csv import, intercept…")
     opted_out = models.BooleanField(default=False)
+    # Kept in step with the contact log and consents by research.services.participant_stats_refresh
+    # so eligibility over a large panel compares columns instead of probing history tables.
+    last_contacted_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consent_valid_until = models.DateTimeField(
+        null=True, blank=True, editable=False, help_text="Latest expiry of a valid research consent"
+    )
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     erased_at = models.DateTimeField(null=True, blank=True)
@@ -80,8 +91,7 @@ class Participant(models.Model):
 
     @property
     def pseudonym(self) -> str:
-        # Stable and not derived from name/email; ids are not secret.
-        return f"P-{1000 + (self.pk or 0)}"
+        return pseudonym_for(self.pk)
 
     @property
     def is_erased(self) -> bool:
@@ -127,7 +137,13 @@ class ContactLog(models.Model):
 
     class Meta:
         ordering = ["-at"]
-        indexes = [models.Index(fields=["participant", "kind", "at"]), models.Index(fields=["study", "kind"])]
+        indexes = [
+            models.Index(fields=["participant", "kind", "at"]),
+            models.Index(fields=["study", "kind"]),
+            # Eligibility reads contacts by time range (cool-down) and kind + range (window).
+            models.Index(fields=["at", "participant"], name="contact_at_idx"),
+            models.Index(fields=["kind", "at", "participant"], name="contact_kind_at_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.kind} {self.at:%Y-%m-%d}"
@@ -304,6 +320,10 @@ class Highlight(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("research:session", args=[self.session_id]) + f"#highlight-{self.pk}"
+
+    @property
+    def participant_pseudonym(self) -> str:
+        return pseudonym_for(self.participant_id)
 
 
 class Confidence(models.TextChoices):

@@ -12,7 +12,7 @@ from django.db.models import F, Q, QuerySet
 from django.urls import reverse
 
 from portal.search import HIGHLIGHT_START, HIGHLIGHT_STOP
-from research.models import SEARCH_CONFIG, Highlight, Session, Study
+from research.models import SEARCH_CONFIG, Highlight, Insight, Session, Study, pseudonym_for
 from research.selectors import insights_visible
 
 KINDS = {"insight": "Insights", "highlight": "Highlights", "note": "Session notes", "study": "Studies"}
@@ -49,14 +49,20 @@ def _dates(qs: QuerySet, field: str, f: Filters) -> QuerySet:
 
 
 def _ranked(qs: QuerySet, query: SearchQuery, text_field: str, limit: int) -> QuerySet:
+    # No DISTINCT: filters below use id subqueries, so joins never duplicate rows.
     return (
-        qs.filter(search_vector=query)
+        qs.defer("search_vector")
+        .filter(search_vector=query)
         .annotate(
             rank=SearchRank(F("search_vector"), query),
             headline=SearchHeadline(text_field, query, config=SEARCH_CONFIG, **HEADLINE_OPTIONS),
         )
         .order_by("-rank", "-pk")[:limit]
     )
+
+
+def _studies_of(product_slug: str) -> QuerySet:
+    return Study.products.through.objects.filter(product__slug=product_slug).values("study_id")
 
 
 def _products_label(products) -> str:
@@ -77,13 +83,13 @@ def search(
     if "insight" in kinds:
         qs = insights_visible(user).prefetch_related("products")
         if f.product:
-            qs = qs.filter(products__slug=f.product)
+            qs = qs.filter(pk__in=Insight.products.through.objects.filter(product__slug=f.product).values("insight_id"))
         if f.tag:
-            qs = qs.filter(tags__slug=f.tag)
+            qs = qs.filter(pk__in=Insight.tags.through.objects.filter(tag__slug=f.tag).values("insight_id"))
         if f.method:
             qs = qs.filter(study__method=f.method)
         qs = _dates(qs, "created_at", f)
-        for i in _ranked(qs.distinct(), sq, "statement", limit):
+        for i in _ranked(qs, sq, "statement", limit):
             hits.append(
                 Hit(
                     "Insight",
@@ -99,13 +105,13 @@ def search(
     if "highlight" in kinds:
         qs = Highlight.objects.select_related("study").prefetch_related("study__products")
         if f.product:
-            qs = qs.filter(study__products__slug=f.product)
+            qs = qs.filter(study_id__in=_studies_of(f.product))
         if f.tag:
-            qs = qs.filter(tags__slug=f.tag)
+            qs = qs.filter(pk__in=Highlight.tags.through.objects.filter(tag__slug=f.tag).values("highlight_id"))
         if f.method:
             qs = qs.filter(study__method=f.method)
         qs = _dates(qs, "created_at", f)
-        for h in _ranked(qs.distinct(), sq, "excerpt", limit):
+        for h in _ranked(qs, sq, "excerpt", limit):
             hits.append(
                 Hit(
                     "Highlight",
@@ -115,23 +121,23 @@ def search(
                     float(h.rank),
                     h.created_at,
                     _products_label(h.study.products.all()),
-                    f"P-{1000 + h.participant_id} · {h.study.title}",
+                    f"{h.participant_pseudonym} · {h.study.title}",
                 )
             )
     if "note" in kinds:
         qs = Session.objects.select_related("study").prefetch_related("study__products")
         if f.product:
-            qs = qs.filter(study__products__slug=f.product)
+            qs = qs.filter(study_id__in=_studies_of(f.product))
         if f.tag:
-            qs = qs.filter(highlights__tags__slug=f.tag)
+            qs = qs.filter(pk__in=Highlight.objects.filter(tags__slug=f.tag).values("session_id"))
         if f.method:
             qs = qs.filter(study__method=f.method)
         qs = _dates(qs, "scheduled_at", f)
-        for s in _ranked(qs.distinct(), sq, "notes", limit):
+        for s in _ranked(qs, sq, "notes", limit):
             hits.append(
                 Hit(
                     "Session notes",
-                    f"{s.study.title} — session with P-{1000 + s.participant_id}",
+                    f"{s.study.title} — session with {pseudonym_for(s.participant_id)}",
                     s.get_absolute_url(),
                     s.headline,
                     float(s.rank) * 0.8,
@@ -143,13 +149,16 @@ def search(
     if "study" in kinds:
         qs = Study.objects.prefetch_related("products")
         if f.product:
-            qs = qs.filter(products__slug=f.product)
+            qs = qs.filter(pk__in=_studies_of(f.product))
         if f.tag:
-            qs = qs.filter(Q(highlights__tags__slug=f.tag) | Q(insights__tags__slug=f.tag))
+            qs = qs.filter(
+                Q(pk__in=Highlight.objects.filter(tags__slug=f.tag).values("study_id"))
+                | Q(pk__in=Insight.objects.filter(tags__slug=f.tag).values("study_id"))
+            )
         if f.method:
             qs = qs.filter(method=f.method)
         qs = _dates(qs, "created_at", f)
-        for s in _ranked(qs.distinct(), sq, "research_questions", limit):
+        for s in _ranked(qs, sq, "research_questions", limit):
             hits.append(
                 Hit(
                     "Study",

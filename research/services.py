@@ -10,7 +10,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 from django.utils.text import slugify
@@ -37,9 +37,45 @@ from research.models import (
     Study,
     StudyStatus,
     Tag,
+    pseudonym_for,
 )
 
 # ---------------------------------------------------------------- participants
+
+PANEL_CONSENT_SCOPE = "research"  # research.eligibility reads it from the row
+NO_EXPIRY = "9999-12-31T00:00:00Z"
+
+
+def participant_stats_refresh(*, participant_ids=None) -> int:
+    """Recompute last_contacted_at and consent_valid_until from the contact log and consents
+    (all participants with participant_ids None). Every write path to those tables calls it."""
+    params: dict[str, Any] = {"scope": PANEL_CONSENT_SCOPE, "no_expiry": NO_EXPIRY}
+    only = ""
+    if participant_ids is not None:
+        params["ids"] = list(participant_ids)
+        if not params["ids"]:
+            return 0
+        only = "AND participant_id = ANY(%(ids)s)"
+    sql = f"""
+        WITH c AS (
+            SELECT participant_id, MAX(at) AS last FROM research_contactlog WHERE TRUE {only} GROUP BY participant_id
+        ),
+        r AS (
+            SELECT participant_id, MAX(COALESCE(expires_at, %(no_expiry)s::timestamptz)) AS until
+            FROM research_consentrecord
+            WHERE scope = %(scope)s AND granted AND withdrawn_at IS NULL {only}
+            GROUP BY participant_id
+        )
+        UPDATE research_participant p SET last_contacted_at = c.last, consent_valid_until = r.until
+        FROM research_participant p2
+        LEFT JOIN c ON c.participant_id = p2.id
+        LEFT JOIN r ON r.participant_id = p2.id
+        WHERE p.id = p2.id {only.replace("participant_id", "p.id")}
+          AND (p.last_contacted_at IS DISTINCT FROM c.last OR p.consent_valid_until IS DISTINCT FROM r.until)
+    """  # noqa: S608 - `only` is a constant fragment; values are parameters
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
 
 
 def email_fingerprint(email: str) -> str:
@@ -138,6 +174,10 @@ def participants_import(
                 for p in Participant.objects.filter(email__in=set(consent_for) - has_valid)
             ]
         )
+    if consent_for:
+        participant_stats_refresh(
+            participant_ids=Participant.objects.filter(email__in=consent_for).values_list("pk", flat=True)
+        )
     result.rejected.sort()
     audit_record(
         actor=by,
@@ -169,6 +209,7 @@ def consent_record(
     )
     record.full_clean()
     record.save()
+    participant_stats_refresh(participant_ids=[participant.pk])
     return record
 
 
@@ -178,6 +219,7 @@ def consent_withdraw(*, consent: ConsentRecord, by: User) -> ConsentRecord:
     if consent.withdrawn_at is None:
         consent.withdrawn_at = timezone.now()
         consent.save(update_fields=["withdrawn_at"])
+        participant_stats_refresh(participant_ids=[consent.participant_id])
         audit_record(actor=by, action="participant.consent_withdraw", target=consent.participant)
     return consent
 
@@ -216,6 +258,8 @@ def participant_erase(*, participant: Participant, by: User, reason: str = "") -
     participant.attributes = {}
     participant.opted_out = True
     participant.erased_at = timezone.now()
+    participant.last_contacted_at = None
+    participant.consent_valid_until = None
     participant.erased_summary = summary
     participant.save()
     audit_record(
@@ -414,7 +458,10 @@ def study_invite(*, study: Study, participant_ids: list[int], by: User) -> int:
     access.require_manage_study(by, study)
     if study.status not in (StudyStatus.RECRUITING, StudyStatus.FIELDWORK):
         raise ValidationError({"study": "Invite participants while the study is recruiting or in fieldwork."})
-    ids = sorted({int(i) for i in participant_ids})
+    try:
+        ids = sorted({int(i) for i in participant_ids})
+    except (TypeError, ValueError) as exc:
+        raise ValidationError({"participants": "Participant ids must be numbers."}) from exc
     if not ids:
         raise ValidationError({"participants": "Pick at least one participant to invite."})
     result = eligibility.evaluate(
@@ -422,12 +469,13 @@ def study_invite(*, study: Study, participant_ids: list[int], by: User) -> int:
     )
     refused = sorted(set(ids) - set(result.eligible_ids))
     if refused:
-        names = ", ".join(f"P-{1000 + i}" for i in refused[:10])
+        names = ", ".join(pseudonym_for(i) for i in refused[:10])
         raise ValidationError({"participants": f"Not eligible for this study: {names}."})
     now = timezone.now()
     ContactLog.objects.bulk_create(
         [ContactLog(participant_id=i, study=study, kind=ContactKind.INVITED, at=now, by=by) for i in ids]
     )
+    participant_stats_refresh(participant_ids=ids)
     return len(ids)
 
 
@@ -438,6 +486,7 @@ def contact_log(
     entry = ContactLog(participant=participant, kind=kind, study=study, by=by, at=at or timezone.now())
     entry.full_clean()
     entry.save()
+    participant_stats_refresh(participant_ids=[participant.pk])
     return entry
 
 

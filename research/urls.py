@@ -14,6 +14,7 @@ urlpatterns = [
     path("studies/", views.study_list, name="studies"),
     path("studies/new/", views.study_create, name="study-create"),
     path("studies/<int:pk>/", views.study_detail, name="study"),
+    path("studies/<int:pk>/edit/", views.study_edit, name="study-edit"),
     path("studies/<int:pk>/status", views.study_status, name="study-status"),
     path("studies/<int:pk>/invite", views.study_invite, name="study-invite"),
     path("studies/<int:pk>/plan", views.study_plan, name="study-plan"),

@@ -210,6 +210,31 @@ def study_create(request):
     return render(request, "research/study_form.html", {"form": form}, status=status)
 
 
+def study_edit(request, pk: int):
+    study = get_object_or_404(Study, pk=pk)
+    access.require_manage_study(request.user, study)
+    initial = {
+        "title": study.title,
+        "products": study.products.all(),
+        "method": study.method,
+        "research_questions": study.research_questions,
+        "team": study.team.all(),
+        "eligibility_rule": study.eligibility_rule,
+        "screener": json.dumps(study.screener) if study.screener else "",
+        "target_sessions": study.target_sessions,
+    }
+    form = forms.StudyForm(request.POST or None, initial=initial)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.study_update(study=study, by=request.user, **form.cleaned_data)
+            messages.success(request, "Study updated.")
+            return redirect(study)
+        except ValidationError as exc:
+            _form_errors(form, exc)
+    status = 400 if request.method == "POST" else 200
+    return render(request, "research/study_form.html", {"form": form, "study": study}, status=status)
+
+
 def study_detail(request, pk: int):
     study = get_object_or_404(Study.objects.select_related("owner", "eligibility_rule"), pk=pk)
     can_manage = access.can_manage_study(request.user, study)
@@ -414,8 +439,11 @@ def insight_list(request):
 def insight_create(request):
     access.require_writer(request.user)
     study = None
-    if request.GET.get("study") or request.POST.get("study"):
-        study = get_object_or_404(Study, pk=request.GET.get("study") or request.POST.get("study"))
+    study_id = request.GET.get("study") or request.POST.get("study") or ""
+    if study_id:
+        if not study_id.isdigit():
+            raise Http404("No such study.")
+        study = get_object_or_404(Study, pk=study_id)
     form = forms.InsightForm(request.POST or None, initial={"products": study.products.all() if study else None})
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data

@@ -194,7 +194,7 @@ def seed(org, *, small: bool = False) -> str:
     fresh = TemplateVersion.objects.filter(published_at__gt=now - timedelta(days=2))
     fresh.filter(number=1).update(published_at=now - timedelta(days=240))
     fresh.filter(template=prd, number=2).update(published_at=now - timedelta(days=45))
-    product_slugs = list(org.products)[: 3 if small else None]
+    product_slugs = list(org.products)[: 2 if small else None]
     reviewers_pool = [u for u in org.pms if u.username not in ("newpm",)] + [ops, org.users.get("ravi")]
     n_docs = n_items = n_launches = 0
     for p_index, slug in enumerate(product_slugs):
@@ -231,7 +231,7 @@ def seed(org, *, small: bool = False) -> str:
                 n_items += 1
             items[title] = item
         # documents: PRDs in every status, plus other kinds
-        for d_index, status in enumerate(DOC_PLAN[: 3 if small else None]):
+        for d_index, status in enumerate(DOC_PLAN[: 5 if small else None]):
             feature = features[d_index % len(features)][0]
             title = f"PRD: {feature}" if d_index < len(features) else f"PRD: {feature} (phase 2)"
             if Document.objects.filter(product=product, title=title).exists():

@@ -11,6 +11,7 @@ data, not a business rule, so it is enforced on the model in `clean()` and `save
 from __future__ import annotations
 
 import re
+from decimal import Decimal
 
 from django.conf import settings
 from django.core.exceptions import ValidationError
@@ -104,7 +105,6 @@ class TemplateVersion(models.Model):
         if self.pk and self.was_published:
             raise ValidationError(self.immutable_message())
         super().save(*args, **kwargs)
-        self._loaded_status = self.status
 
     def delete(self, *args, **kwargs):
         if self.was_published:
@@ -119,20 +119,17 @@ class TemplateVersion(models.Model):
         ):
             raise ValidationError({"variables": 'Give a list of lower-case names, e.g. ["product", "owner"].'})
 
-    @classmethod
-    def from_db(cls, db, field_names, values):
-        instance = super().from_db(db, field_names, values)
-        instance._loaded_status = instance.status if "status" in field_names else None
-        return instance
-
     @property
     def is_published(self) -> bool:
         return self.status == self.Status.PUBLISHED
 
     @property
     def was_published(self) -> bool:
-        """Published as stored in the database (what immutability protects)."""
-        return getattr(self, "_loaded_status", None) == self.Status.PUBLISHED
+        """Published as stored in the database (what immutability protects). Asks the database,
+        so a stale in-memory copy cannot slip an edit past it."""
+        if self.pk is None:
+            return False
+        return TemplateVersion.objects.filter(pk=self.pk, status=self.Status.PUBLISHED).exists()
 
     def immutable_message(self) -> str:
         return IMMUTABLE_MESSAGE.format(number=self.number, template=self.template.name)
@@ -390,7 +387,7 @@ class RoadmapItem(models.Model):
         max_digits=6,
         decimal_places=2,
         default=1,
-        validators=[MinValueValidator(0.1)],
+        validators=[MinValueValidator(Decimal("0.1"))],
         help_text="Person-months",
     )
     rice_score = models.FloatField(default=0, editable=False)

@@ -711,3 +711,43 @@ def launch_link_document(*, launch: Launch, document: Document, by: User) -> Lau
     launch.document = document
     launch.save(update_fields=["document"])
     return launch
+
+
+def launch_reminders_send(*, today=None) -> int:
+    """Tell launch owners about overdue required checklist items and follow-ups that are due.
+    Idempotent: one notification per item (or follow-up) thanks to dedupe keys."""
+    today = today or timezone.localdate()
+    sent = 0
+    overdue = (
+        LaunchChecklistItem.objects.filter(
+            launch__status=Launch.Status.PLANNED, required=True, done_at__isnull=True, due_date__lt=today
+        )
+        .select_related("launch__owner")
+        .order_by("launch_id", "due_date")
+    )
+    for item in overdue:
+        launch = item.launch
+        note = notify(
+            user=launch.owner,
+            kind="launch.overdue",
+            title=f"Overdue for “{launch.feature}”: {item.title} ({item.owner_role}, due {item.due_date:%-d %b})",
+            body=f"Launch on {launch.launch_date:%-d %b %Y}. Tick it off or move the date.",
+            url=launch.get_absolute_url() + "#checklist",
+            dedupe_key=f"tooling.launch_item.{item.pk}.overdue",
+        )
+        sent += note is not None
+    due = LaunchFollowUp.objects.filter(
+        launch__status=Launch.Status.LAUNCHED, completed_at__isnull=True, due_date__lte=today
+    ).select_related("launch__owner")
+    for follow_up in due:
+        launch = follow_up.launch
+        note = notify(
+            user=launch.owner,
+            kind="launch.follow_up",
+            title=f"{follow_up.get_horizon_display()} follow-up due for “{launch.feature}”",
+            body=f"Success criteria: {follow_up.success_criteria or 'not set yet'}",
+            url=launch.get_absolute_url() + "#follow-ups",
+            dedupe_key=f"tooling.follow_up.{follow_up.pk}",
+        )
+        sent += note is not None
+    return sent

@@ -159,7 +159,7 @@ STANDARDS: list[dict] = [
                 "sections": [
                     S(key="goals", title="Research goals", guidance="What decisions will this inform?", required=True),
                     S(
-                        key="questions",
+                        key="research_questions",
                         title="Research questions",
                         guidance="Three to five questions.",
                         required=True,

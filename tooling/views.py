@@ -476,9 +476,26 @@ def _timeline_figure(items: list[RoadmapItem], *, title: str, by_product: bool) 
     today = timezone.localdate().isoformat()
     fig.update_xaxes(type="date")
     fig.update_yaxes(autorange="reversed")
-    fig.add_vline(x=today, line_dash="dot", line_color="#c2417a")
+    fig.update_layout(
+        shapes=[
+            {
+                "type": "line",
+                "x0": today,
+                "x1": today,
+                "yref": "paper",
+                "y0": 0,
+                "y1": 1,
+                "line": {"dash": "dot", "color": "#c2417a"},
+            }
+        ],
+        annotations=[{"x": today, "yref": "paper", "y": 0, "yanchor": "top", "text": "today", "showarrow": False}],
+    )
     charts.styled(fig, title=title, x_title="Target quarter", y_title="", height=max(260, 28 * len(dated) + 120))
-    fig.update_layout(barmode="overlay", margin={"l": 260})
+    fig.update_layout(
+        barmode="overlay",
+        margin={"l": 260, "t": 72},
+        legend={"orientation": "h", "y": 1.0, "x": 0, "yanchor": "bottom"},
+    )
     return fig
 
 

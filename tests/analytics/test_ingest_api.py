@@ -190,3 +190,18 @@ def test_create_source_command_prints_key_once(product, capsys, client, plan):
     key = capsys.readouterr().out.strip().splitlines()[-1]
     assert key.startswith("wk_")
     assert post(client, key, {"batch": [good()]}).json()["accepted"] == 1
+
+
+@pytest.mark.django_db
+def test_nul_and_lone_surrogates_are_rejected_not_500(client, plan, source_key):
+    _source, key = source_key
+    body = (
+        '{"batch": [{"event": "order_completed", "distinct_id": "u\\ud800", "properties": {}},'
+        ' {"event": "order_completed", "distinct_id": "u1", "properties": {"coupon": "a\\u0000b"}},'
+        ' {"event": "order_completed", "distinct_id": "u1", "properties": {"coupon": "\\udfff"}},'
+        ' {"event": "bad\\ud800name\\u0000", "distinct_id": "u1"}]}'
+    )
+    response = post(client, key, body)
+    assert response.status_code == 200
+    assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 4
+    assert RejectedEvent.objects.count() == 4

@@ -105,7 +105,7 @@ class Journey:
 def journey(request, browser, live_server):
     context = browser.new_context(viewport={"width": 1366, "height": 900}, timezone_id="Europe/London")
     page = context.new_page()
-    page.set_default_timeout(15_000)
+    page.set_default_timeout(30_000)
     j = Journey(page, live_server.url, request.node.name)
     yield j
     failed = getattr(request.node, "rep_call", None) is not None and request.node.rep_call.failed

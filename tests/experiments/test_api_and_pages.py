@@ -167,3 +167,19 @@ def test_viewer_sees_read_only_page(client, viewer, pm, running):
     client.post(reverse("experiments:stop", args=["api-exp"]), {"reason": "x"})
     assert Experiment.objects.get(key="api-exp").status == "running"
     assert client.get(reverse("experiments:create")).status_code == 403
+
+
+def test_global_search_finds_experiments_and_admin_lists(client, pm, product, admin_user):
+    from portal.search import search
+
+    exp = make_experiment(by=pm, product=product, key="badges", name="Trust badges near pay")
+    exp = services.experiment_start(experiment=exp, by=pm)
+    services.experiment_decide(
+        experiment=exp, by=pm, decision="shipped", rationale="Won.", learnings="Badges reassure first-time buyers."
+    )
+    results = [r for r in search("reassure buyers", pm) if r.kind == "Experiment"]
+    assert [r.title for r in results] == ["Trust badges near pay (shipped)"]
+    assert "\x01reassure\x02" in results[0].snippet
+    client.force_login(admin_user)
+    for name in ("experiment", "experimenttemplate", "bestpractice", "metric", "resultsnapshot"):
+        assert client.get(f"/admin/experiments/{name}/").status_code == 200, name

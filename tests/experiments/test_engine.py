@@ -71,11 +71,11 @@ def test_clear_winner_explained_and_guardrail_and_health(pm, product):
     exp = _started(exp, days_ago=10)
     effects = {
         "control": Effect(rates={"order_completed": 0.20, "refund_requested": 0.02}),
-        "treatment": Effect(rates={"order_completed": 0.30, "refund_requested": 0.08}),
+        "treatment": Effect(rates={"order_completed": 0.34, "refund_requested": 0.10}),
     }
-    simulate(exp, units=3000, start=exp.started_at, days=9, effects=effects, seed=3)
+    simulate(exp, units=2000, start=exp.started_at, days=9, effects=effects, seed=3, pre_period=False)
     snap = services.results_compute(experiment=exp)
-    assert snap.status == "ready" and snap.units == 3000
+    assert snap.status == "ready" and snap.units == 2000
     primary = next(r for r in snap.results if r["metric"] == exp.experiment_metrics.get(role="primary").metric.key)
     assert primary["verdict"] == "win", (snap.results, snap.health)
     assert primary["sentence"].startswith("Treatment raised order conversion by ")
@@ -89,8 +89,9 @@ def test_clear_winner_explained_and_guardrail_and_health(pm, product):
 
 def test_srm_flagged_and_owner_notified_once(pm, product):
     exp = _started(make_experiment(by=pm, product=product, key="srm-case"), days_ago=8)
-    effects = {"control": Effect(rates={"order_completed": 0.2}), "treatment": Effect(rates={"order_completed": 0.2})}
-    simulate(exp, units=4000, start=exp.started_at, days=7, effects=effects, drop_exposures={"treatment": 0.15})
+    effects = {"control": Effect(rates={"order_completed": 0.05}), "treatment": Effect(rates={"order_completed": 0.05})}
+    simulate(exp, units=2000, start=exp.started_at, days=7, effects=effects, drop_exposures={"treatment": 0.25},
+             pre_period=False)  # fmt: skip
     first = services.results_compute(experiment=exp)
     services.results_compute(experiment=exp)
     assert first.srm_p_value < 0.001
@@ -114,7 +115,7 @@ def test_no_exposures_and_not_enough_data_are_clear(pm, product):
 def test_refresh_runs_on_a_real_worker(celery_worker_thread, pm, product):
     exp = _started(make_experiment(by=pm, product=product, key="worker"), days_ago=3)
     effects = {"control": Effect(rates={"order_completed": 0.2}), "treatment": Effect(rates={"order_completed": 0.3})}
-    simulate(exp, units=600, start=exp.started_at, days=2, effects=effects)
+    simulate(exp, units=400, start=exp.started_at, days=2, effects=effects, pre_period=False)
     snapshot = services.results_request(experiment=exp, by=pm)
     assert services.results_request(experiment=exp, by=pm).pk == snapshot.pk  # one pending at a time
     deadline = time.monotonic() + 30
@@ -124,5 +125,5 @@ def test_refresh_runs_on_a_real_worker(celery_worker_thread, pm, product):
             break
         time.sleep(0.2)
     assert snapshot.status == ResultSnapshot.Status.READY
-    assert snapshot.units == 600
+    assert snapshot.units == 400
     assert snapshot.results[0]["enough_data"] is True

@@ -225,3 +225,12 @@ def test_source_create_rejects_viewers(viewer):
     with pytest.raises(Exception, match="viewers can read"):
         services.source_create(name="X", kind="manual", by=viewer)
     assert not FeedbackSource.objects.exists()
+
+
+def test_source_ensure_and_unknown_source_slug(researcher):
+    with pytest.raises(Exception, match="Unknown source 'interviews'"):
+        services.items_ingest(source="interviews", items=[{"external_id": "1", "text": "x"}], by=researcher)
+    source = services.source_ensure(slug="interviews", name="Research interviews", kind="interview")
+    assert services.source_ensure(slug="interviews", name="Other", kind="interview") == source
+    result = services.items_ingest(source="interviews", items=[{"external_id": "1", "text": "Hard to find"}])
+    assert result[0]["status"] == "created"

@@ -191,3 +191,24 @@ def test_ops_leads_merge_and_split_themes_pms_cannot(pm, product):
     new.refresh_from_db()
     assert new.status == "merged" and new.merged_into == one and one.items.count() == 24
     assert AuditEntry.objects.filter(action__in=["feedback_theme.split", "feedback_theme.merge"]).count() == 2
+
+
+@pytest.mark.django_db
+def test_recluster_proposes_new_topic_without_renumbering_stable_themes(product):
+    source = SourceFactory()
+    services.items_ingest(source=source, items=_items(product, "apple", 20) + _items(product, "promo", 20, start=100))
+    services.items_process(item_ids=list(FeedbackItem.objects.values_list("id", flat=True)))
+    services.themes_recluster(product=product)
+    stable = {t.pk: t.label for t in Theme.objects.filter(product=product)}
+    assert len(stable) == 2 and all(t.status == "active" for t in Theme.objects.all())
+
+    services.items_ingest(source=source, items=_items(product, "guest", 20, start=300))
+    new_ids = list(FeedbackItem.objects.filter(external_id__startswith="guest").values_list("id", flat=True))
+    services.items_process(item_ids=new_ids)
+    assert not FeedbackItem.objects.filter(pk__in=new_ids, theme__isnull=False).exists()  # no theme fits yet
+    summary = services.themes_recluster(product=product)
+    assert summary["matched"] == 2 and summary["new"] == 1
+    proposed = Theme.objects.get(status=ThemeStatus.PROPOSED)
+    assert "guest" in proposed.label.lower() or "signup" in proposed.label.lower()
+    assert set(Theme.objects.filter(status="active").values_list("pk", flat=True)) == set(stable)
+    assert FeedbackItem.objects.filter(pk__in=new_ids, theme=proposed).count() == 20

@@ -137,3 +137,16 @@ def test_seed_demo_small_is_idempotent():
     assert (FeedbackItem.objects.count(), Theme.objects.count(), CustomerAccount.objects.count()) == first
     assert first[0] == 300 and first[1] >= 6
     assert not FeedbackItem.objects.exclude(state=ItemState.PROCESSED).exists()
+
+
+def test_themes_api_and_page_have_bounded_queries(
+    client, api_client, pm, product, loaded, django_assert_max_num_queries
+):
+    api_client.force_authenticate(pm)
+    with django_assert_max_num_queries(6):
+        body = api_client.get(f"/api/v1/feedback/themes?product={product.slug}").json()
+    assert body["count"] == Theme.objects.filter(product=product).count() >= 2
+    assert api_client.get("/api/v1/feedback/themes?product=nope").status_code == 404
+    client.force_login(pm)
+    with django_assert_max_num_queries(12):
+        assert client.get(f"/feedback/themes/?product={product.slug}").status_code == 200

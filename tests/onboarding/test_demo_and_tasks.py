@@ -6,9 +6,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from onboarding import services
+from onboarding.milestones import annotate_milestones
 from onboarding.models import Article, Enrollment, EnrollmentTask, QuizAttempt, Task, Track
 from onboarding.tasks import send_overdue_reminders, send_stale_notices
 from portal.models import AuditEntry, Notification
+from portal.services import audit_record
 from tests.factories import UserFactory
 from tests.onboarding.factories import published_track
 
@@ -26,6 +28,9 @@ def _counts():
 
 
 def test_seed_demo_is_idempotent_and_newpm_is_three_weeks_in(db):
+    # Another app's demo made a PRD for lucas "now" (as the tooling demo does).
+    lucas_user = UserFactory(username="lucas")
+    audit_record(actor=lucas_user, action="document.create", target_label="Their PRD", changes={"kind": "prd"})
     call_command("seed_demo", "--small", "--only", "onboarding")
     first = _counts()
     call_command("seed_demo", "--small", "--only", "onboarding")
@@ -40,6 +45,10 @@ def test_seed_demo_is_idempotent_and_newpm_is_three_weeks_in(db):
     assert [i.task.title for i in overdue] == ["Find your product's north-star metric and its last 90 days"]
     assert newpm.items.filter(completed_at__isnull=False).count() > 10
     assert Enrollment.objects.filter(status=Enrollment.Status.COMPLETED).exists()  # a cohort at different stages
+    # Lucas started 8 months ago: his first PRD is the backdated one, not a document made "now".
+    lucas = annotate_milestones(Enrollment.objects.filter(user__username="lucas")).get()
+    assert 10 < (lucas.ms_prd_created.date() - lucas.start_on).days < 60
+    assert AuditEntry.objects.filter(actor__username="lucas", action="document.create").count() == 2
 
 
 @pytest.mark.django_db(transaction=True)

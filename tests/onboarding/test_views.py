@@ -273,3 +273,78 @@ def test_admin_duplicate_action(client, ops_lead, track):
     client.post("/admin/onboarding/track/", {"action": "duplicate", "_selected_action": [track.pk]})
     copy = Track.objects.get(slug=f"{track.slug}-copy")
     assert copy.status == Track.Status.DRAFT and copy.tasks.count() == track.tasks.count()
+
+
+def _inline(prefix: str, rows: list[dict], initial: int = 0) -> dict:
+    data = {
+        f"{prefix}-TOTAL_FORMS": str(len(rows)),
+        f"{prefix}-INITIAL_FORMS": str(initial),
+        f"{prefix}-MIN_NUM_FORMS": "0",
+        f"{prefix}-MAX_NUM_FORMS": "1000",
+    }
+    for i, row in enumerate(rows):
+        data.update({f"{prefix}-{i}-{key}": value for key, value in row.items()})
+    return data
+
+
+def test_ops_lead_builds_and_publishes_a_track_in_the_admin(client, ops_lead):
+    sync_role_groups()
+    client.force_login(ops_lead)
+    today = timezone.localdate().isoformat()
+    track_fields = {
+        "title": "Senior PM — 30 days",
+        "slug": "senior-pm-30",
+        "audience": "senior_pm",
+        "owner": ops_lead.pk,
+        "description": "For experienced hires.",
+        "review_interval_days": "90",
+        "last_reviewed_on": today,
+    }
+    module = {"order": "1", "title": "Context", "content": "Read the strategy.", "links": "Strategy | /tooling/"}
+    response = client.post(
+        "/admin/onboarding/track/add/",
+        {**track_fields, **_inline("modules", [module]), **_inline("tasks", []), "_continue": "1"},
+    )
+    assert response.status_code == 302, response.context["errors"] if response.context else response
+    track = Track.objects.get(slug="senior-pm-30")
+    saved_module = track.modules.get()
+    task = {"order": "1", "module": saved_module.pk, "title": "Meet your skip-level", "kind": "meet"}
+    task |= {"required": "on", "due_offset_days": "3", "active": "on"}
+    module_row = {**module, "id": saved_module.pk, "track": track.pk}
+    response = client.post(
+        f"/admin/onboarding/track/{track.pk}/change/",
+        {**track_fields, **_inline("modules", [module_row], 1), **_inline("tasks", [task]), "_publish": "1"},
+        follow=True,
+    )
+    assert "Published “Senior PM — 30 days” v1: 1 new task" in response.content.decode()
+    track.refresh_from_db()
+    assert track.status == Track.Status.PUBLISHED and track.tasks.get().title == "Meet your skip-level"
+
+
+def test_admin_rejects_bad_module_links_naming_the_line(client, ops_lead):
+    sync_role_groups()
+    client.force_login(ops_lead)
+    data = {
+        "title": "T",
+        "slug": "t",
+        "audience": "new_pm",
+        "review_interval_days": "90",
+        "last_reviewed_on": timezone.localdate().isoformat(),
+        **_inline("modules", [{"order": "1", "title": "M", "links": "Docs | ftp://example.com"}]),
+        **_inline("tasks", []),
+    }
+    response = client.post("/admin/onboarding/track/add/", data)
+    assert response.status_code == 200
+    assert "Line 1: “Docs | ftp://example.com” needs a URL starting with /, http:// or https://" in (
+        response.content.decode().replace("&ldquo;", "“").replace("&rdquo;", "”").replace("&#x27;", "'")
+    )
+    assert not Track.objects.filter(slug="t").exists()
+
+
+def test_viewers_read_articles_but_do_not_vote(client, viewer):
+    article = ArticleFactory(title="Roadmaps")
+    client.force_login(viewer)
+    body = client.get(f"/onboarding/kb/{article.slug}/").content.decode()
+    assert "viewers can read articles but not vote" in body
+    assert client.post(f"/onboarding/kb/{article.slug}/vote", {"useful": "yes"}).status_code == 403
+    assert not article.votes.exists()

@@ -16,7 +16,8 @@ def test_seed_demo_is_idempotent(db):
     first = _counts()
     call_command("seed_demo", "--small")
     assert _counts() == first
-    assert first[0] == 3 and first[1] == 6
+    assert first[0] == 3 and first[1] == 7  # six products + the internal portal product
+    assert Product.objects.get(slug="portal").is_internal
     roles = {r: User.objects.filter(role=r).count() for r in ["pm", "ops_lead", "researcher", "viewer"]}
     assert roles == {"pm": 18, "ops_lead": 3, "researcher": 1, "viewer": 2}  # admin is an ops lead too
     for username in ["pm", "ops", "newpm", "researcher", "viewer", "admin"]:
@@ -50,3 +51,14 @@ def test_production_settings_pass_check_deploy():
         "WARNING",
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_role_groups_get_every_apps_permissions_after_migrate(db):
+    from django.contrib.auth.models import Group
+
+    ops = Group.objects.get(name="Ops leads")
+    for app_label in ["analytics", "experiments", "tooling", "feedback", "onboarding"]:
+        assert ops.permissions.filter(content_type__app_label=app_label, codename__startswith="change_").exists()
+    researchers = Group.objects.get(name="Researchers")
+    assert researchers.permissions.filter(content_type__app_label="research", codename__startswith="change_").exists()
+    assert not Group.objects.get(name="Viewers").permissions.exists()

@@ -224,4 +224,41 @@ OBJECT_ROUTES: dict[str, Callable[[World], dict]] = {
     "tooling:roadmap-item": lambda w: {"pk": _roadmap(w)},
     "tooling:roadmap-link-add": lambda w: {"pk": _roadmap(w)},
     "tooling:roadmap-item-move": lambda w: {"pk": _roadmap(w)},
+    "tooling-api-document-markdown": lambda w: {"pk": _doc(w)},
+    "tooling-api-roadmap-item": lambda w: {"pk": _roadmap(w)},
+    # analytics (landed 13:15)
+    **{
+        name: (lambda w: {"slug": w.own_product.slug})
+        for name in (
+            "analytics:product",
+            "analytics:dashboard-new",
+            "analytics:insight-new",
+            "analytics:plan",
+            "analytics:plan-export-csv",
+            "analytics:plan-export-json",
+            "analytics:plan-history",
+            "analytics:plan-import",
+            "analytics:quality",
+        )
+    },
+    "analytics:standard-dashboard": lambda w: {
+        "slug": w.own_product.slug,
+        "template_slug": _first("analytics.DashboardTemplate").slug,
+    },
+    **{
+        name: (lambda w: {"pk": _pk("analytics.Dashboard", product=w.own_product)})
+        for name in ("analytics:dashboard-detail", "analytics:dashboard-save-filters", "analytics:dashboard-refresh")
+    },
+    "analytics:tile-new": lambda w: {"pk": _pk("analytics.Dashboard", product=w.own_product)},
+    "analytics:tile": lambda w: {
+        "pk": (tile := _first("analytics.Tile", dashboard__product=w.own_product)).dashboard_id,
+        "tile_pk": tile.pk,
+    },
+    "analytics:insight-detail": lambda w: {"pk": _pk("analytics.Insight", product=w.own_product)},
+    "analytics:insight-csv": lambda w: {"pk": _pk("analytics.Insight", product=w.own_product)},
+    # feedback loop, reports, research edit
+    "feedback:loop": lambda w: {"pk": _roadmap(w)},
+    "feedback:link-delete": lambda w: {"pk": _pk("feedback.RoadmapLink", roadmap_item__product=w.own_product)},
+    "report-detail": lambda w: {"unit": w.own_product.unit.slug, "month": "2026-10"},
+    "research:study-edit": lambda w: {"pk": _study(w).pk},
 }

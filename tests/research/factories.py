@@ -15,6 +15,7 @@ from research.models import (
     Session,
     Study,
 )
+from research.services import participant_stats_refresh
 from tests.factories import ProductFactory, UserFactory
 
 
@@ -44,9 +45,18 @@ class ParticipantFactory(factory.django.DjangoModelFactory):
     attributes = factory.LazyFunction(lambda: {"plan": "pro"})
 
 
+def _refresh_stats(obj, create, extracted, **kwargs):
+    # Rows made outside the services: keep the participant's eligibility columns in step.
+    if create:
+        participant_stats_refresh(participant_ids=[obj.participant_id])
+
+
 class ConsentFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ConsentRecord
+        skip_postgeneration_save = True
+
+    refresh = factory.PostGeneration(_refresh_stats)
 
     participant = factory.SubFactory(ParticipantFactory)
     scope = "research"
@@ -58,6 +68,9 @@ class ConsentFactory(factory.django.DjangoModelFactory):
 class ContactFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = ContactLog
+        skip_postgeneration_save = True
+
+    refresh = factory.PostGeneration(_refresh_stats)
 
     participant = factory.SubFactory(ParticipantFactory)
     kind = "attended"

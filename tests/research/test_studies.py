@@ -160,3 +160,59 @@ def test_create_study_form_shows_field_errors(client, pm, product):
         },
     )
     assert ok.status_code == 302
+
+
+def test_edit_study_screener_changes_candidates(client, researcher, rule):
+    from tests.research.factories import ConsentFactory as Consent
+
+    study = StudyFactory(owner=researcher, eligibility_rule=rule)
+    pro = ParticipantFactory(attributes={"plan": "pro"})
+    free = ParticipantFactory(attributes={"plan": "free"})
+    Consent(participant=pro)
+    Consent(participant=free)
+    client.force_login(researcher)
+    form = client.get(f"/research/studies/{study.pk}/edit/")
+    assert form.status_code == 200
+    response = client.post(
+        f"/research/studies/{study.pk}/edit/",
+        {
+            "title": study.title,
+            "products": [p.pk for p in study.products.all()],
+            "method": "interview",
+            "target_sessions": 6,
+            "eligibility_rule": rule.pk,
+            "screener": '[{"attribute": "plan", "op": "eq", "value": "pro"}]',
+        },
+    )
+    assert response.status_code == 302
+    data = client.get(f"/api/v1/research/studies/{study.pk}/candidates").json()
+    assert (data["screened"], [c["id"] for c in data["candidates"]]) == (1, [pro.pk])
+
+
+def test_invite_api_refuses_bad_input_with_reasons(api_client, researcher, pm, rule):
+    study = StudyFactory(owner=researcher, eligibility_rule=rule)
+    person = ParticipantFactory()
+    api_client.force_authenticate(researcher)
+    empty = api_client.post(f"/api/v1/research/studies/{study.pk}/invite", {"participants": []}, format="json")
+    assert empty.status_code == 400 and "participants" in empty.json()["errors"]
+    no_consent = api_client.post(
+        f"/api/v1/research/studies/{study.pk}/invite", {"participants": [person.pk]}, format="json"
+    )
+    assert no_consent.status_code == 400
+    assert no_consent.json()["errors"] == {"participants": [f"Not eligible for this study: {person.pseudonym}."]}
+    ConsentFactory(participant=person)
+    ok = api_client.post(f"/api/v1/research/studies/{study.pk}/invite", {"participants": [person.pk]}, format="json")
+    assert ok.json() == {"invited": 1}
+    api_client.force_authenticate(pm)
+    other = api_client.post(f"/api/v1/research/studies/{study.pk}/invite", {"participants": [person.pk]}, format="json")
+    assert other.status_code == 403
+
+
+def test_malformed_ids_are_4xx_not_500(client, researcher):
+    study = StudyFactory(owner=researcher, status="recruiting")
+    client.force_login(researcher)
+    response = client.post(f"/research/studies/{study.pk}/invite", {"participant": ["abc"]}, follow=True)
+    assert response.status_code == 200
+    assert "Participant ids must be numbers." in response.content.decode()
+    assert client.get("/research/insights/new/?study=abc").status_code == 404
+    assert client.get("/research/participants/?q=P-abc&page=zz").status_code == 200

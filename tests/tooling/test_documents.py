@@ -55,3 +55,17 @@ def test_document_needs_a_title(pm, product):
     with pytest.raises(ValidationError) as exc:
         services.document_create_from_template(kind="prd", product=product, owner=pm, title="  ")
     assert "title" in exc.value.message_dict
+
+
+def test_standard_briefs_and_plans_prefill_from_other_apps_variables(pm, product):
+    from tooling.standard_templates import install
+
+    install()
+    brief = services.document_create_from_template(
+        kind="experiment_brief", product=product, owner=pm, title="B", variables={"hypothesis": "If we…"}
+    )
+    assert brief.sections.get(key="hypothesis").body == "If we…"
+    plan = services.document_create_from_template(
+        kind="research_plan", product=product, owner=pm, title="P", variables={"research_questions": "Why?"}
+    )
+    assert plan.sections.get(key="research_questions").body == "Why?"

@@ -75,3 +75,12 @@ def test_install_standard_templates_is_idempotent_and_covers_every_kind():
     assert {"prd", "one_pager", "experiment_brief", "research_plan", "launch_checklist", "retro"} <= kinds
     assert TemplateVersion.objects.filter(template__slug="prd", status="published").count() == 2
     assert TemplateVersion.objects.count() == sum(len(s["versions"]) for s in STANDARDS)
+
+
+def test_a_stale_copy_of_a_version_cannot_be_saved_after_publishing():
+    template = TemplateFactory()
+    draft = services.template_version_create(template=template, sections=[{"key": "a", "title": "A"}])
+    services.template_version_publish(version=TemplateVersion.objects.get(pk=draft.pk), by=None)
+    draft.changelog = "edited from a stale copy"
+    with pytest.raises(ValidationError, match="cannot be edited"):
+        draft.save()

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
 from portal import demo
-from portal.models import User
+from portal.models import AuditEntry, User
+from portal.services import audit_record
 
 
 class Command(BaseCommand):
@@ -19,20 +20,23 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--if-empty", action="store_true", help="Do nothing if the demo was loaded before")
         parser.add_argument("--only", action="append", default=[], help="Only seed these apps (repeatable)")
+        parser.add_argument("--org-only", action="store_true", help="Only the company, products and logins")
         parser.add_argument(
             "--small", action="store_true", help="A small demo (tests): same shapes, a fraction of the volume"
         )
 
-    def handle(self, *args, if_empty=False, only=(), small=False, **options):
+    def handle(self, *args, if_empty=False, only=(), small=False, org_only=False, **options):
         unknown = set(only) - set(settings.PORTAL_APPS)
         if unknown:
             raise CommandError(f"Unknown app(s) {', '.join(sorted(unknown))}; choose from {settings.PORTAL_APPS}")
-        if if_empty and User.objects.filter(username="admin").exists():
+        if if_empty and self._already_loaded(org_only):
             self.stdout.write("Demo data already loaded; skipping (run seed_demo without --if-empty to top up).")
             return
         started = time.monotonic()
         org = demo.seed_org()
         self.stdout.write(f"org: {len(org.units)} units, {len(org.products)} products, {len(org.users)} people")
+        if org_only:
+            return
         for app_label in settings.PORTAL_APPS:
             if only and app_label not in only:
                 continue
@@ -41,9 +45,17 @@ class Command(BaseCommand):
             app_started = time.monotonic()
             summary = import_module(f"{app_label}.demo").seed(org, small=small)
             self.stdout.write(f"{app_label}: {summary or 'done'} ({time.monotonic() - app_started:.1f} s)")
+        if not only:
+            audit_record(actor=None, action="demo.seed", target_label="seed_demo", changes={"small": small})
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo ready in {time.monotonic() - started:.1f} s. Logins: "
                 "pm, ops, newpm, researcher, viewer, admin (password: demo)"
             )
         )
+
+    @staticmethod
+    def _already_loaded(org_only: bool) -> bool:
+        if org_only:
+            return User.objects.filter(username="admin").exists()
+        return AuditEntry.objects.filter(action="demo.seed").exists()
