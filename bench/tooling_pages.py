@@ -26,7 +26,8 @@ def main(seconds: float = 8.0) -> dict:
         "/tooling/adoption/",
     ]
     with Gunicorn() as server:
-        load(server.port, pages + ["/"], cookie=cookie, concurrency=2, seconds=1)  # warm up
+        # warm up every worker: each imports the URLconf (every app's views) on its first request
+        load(server.port, pages + ["/"], cookie=cookie, concurrency=12, seconds=3)
         tooling = load(server.port, pages, cookie=cookie, concurrency=10, seconds=seconds)
         home = load(server.port, ["/"], cookie=cookie, concurrency=10, seconds=seconds)
     print("== tooling: documents, document, roadmap portfolio, launches, adoption; 10 concurrent clients ==")

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from django.shortcuts import get_object_or_404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import serializers, status
 from rest_framework.decorators import api_view
 from rest_framework.exceptions import ValidationError as DRFValidationError
@@ -39,6 +41,66 @@ class ExperimentCreateSerializer(serializers.Serializer):
     planned_start = serializers.DateField(required=False, allow_null=True, default=None)
     planned_end = serializers.DateField(required=False, allow_null=True, default=None)
     tags = serializers.ListField(child=serializers.CharField(max_length=40), required=False, default=list)
+
+
+# --- OpenAPI descriptions of the shapes experiment_data()/snapshot_data() return ---------------
+
+
+class ExperimentOutSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+    product = serializers.CharField()
+    owner = serializers.CharField()
+    status = serializers.CharField()
+    decision = serializers.CharField(allow_null=True)
+    hypothesis = serializers.JSONField()
+    variants = VariantSerializer(many=True)
+    metrics = serializers.JSONField()
+    mde = serializers.FloatField()
+    alpha = serializers.FloatField()
+    power = serializers.FloatField()
+    engine = serializers.CharField()
+    tags = serializers.ListField(child=serializers.CharField())
+    started_at = serializers.DateTimeField(allow_null=True)
+    stopped_at = serializers.DateTimeField(allow_null=True)
+    url = serializers.CharField()
+
+
+class SnapshotOutSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    status = serializers.CharField()
+    computed_at = serializers.DateTimeField(allow_null=True)
+    as_of = serializers.DateTimeField(allow_null=True)
+    units = serializers.IntegerField(allow_null=True)
+    multi_exposed_units = serializers.IntegerField(allow_null=True)
+    srm_p_value = serializers.FloatField(allow_null=True)
+    variants = serializers.JSONField()
+    health = serializers.JSONField()
+    results = serializers.JSONField()
+    error = serializers.CharField(allow_null=True)
+
+
+class ExperimentDetailOutSerializer(ExperimentOutSerializer):
+    results = SnapshotOutSerializer(allow_null=True)
+    pending = SnapshotOutSerializer(allow_null=True)
+
+
+class ExperimentListOutSerializer(serializers.Serializer):
+    count = serializers.IntegerField()
+    next = serializers.CharField(allow_null=True)
+    previous = serializers.CharField(allow_null=True)
+    results = ExperimentOutSerializer(many=True)
+
+
+STOP_SCHEMA = inline_serializer("ExperimentStop", {"reason": serializers.CharField()})
+DECIDE_SCHEMA = inline_serializer(
+    "ExperimentDecide",
+    {
+        "decision": serializers.ChoiceField(choices=["shipped", "rolled_back", "inconclusive"]),
+        "rationale": serializers.CharField(),
+        "learnings": serializers.CharField(required=False),
+    },
+)
 
 
 def experiment_data(exp: Experiment) -> dict:
@@ -83,6 +145,18 @@ def snapshot_data(snapshot: ResultSnapshot | None) -> dict | None:
     }
 
 
+@extend_schema(
+    methods=["GET"],
+    operation_id="experiments_list",
+    parameters=[OpenApiParameter(name, str, required=False) for name in ["product", "status", "q", "tag", "outcome"]],
+    responses=ExperimentListOutSerializer,
+)
+@extend_schema(
+    methods=["POST"],
+    operation_id="experiments_create",
+    request=ExperimentCreateSerializer,
+    responses={201: ExperimentOutSerializer},
+)
 @api_view(["GET", "POST"])
 def experiment_collection(request):
     if request.method == "POST":
@@ -112,6 +186,7 @@ def _get(key: str) -> Experiment:
     return get_object_or_404(selectors.experiment_list(), key=key)
 
 
+@extend_schema(operation_id="experiments_retrieve", responses=ExperimentDetailOutSerializer)
 @api_view(["GET"])
 def experiment_detail(request, key: str):
     exp = _get(key)
@@ -121,24 +196,31 @@ def experiment_detail(request, key: str):
     return Response(data)
 
 
+@extend_schema(
+    parameters=[OpenApiParameter("unit_id", str, required=True, description="User or device id")],
+    responses=OpenApiTypes.OBJECT,
+)
 @api_view(["GET"])
 def assignment(request, key: str):
     exp = _get(key)
     return Response(services.assignment_get(experiment=exp, unit_id=request.query_params.get("unit_id", "")))
 
 
+@extend_schema(request=None, responses=ExperimentOutSerializer)
 @api_view(["POST"])
 def start(request, key: str):
     exp = services.experiment_start(experiment=_get(key), by=request.user)
     return Response(experiment_data(_get(exp.key)))
 
 
+@extend_schema(request=STOP_SCHEMA, responses=ExperimentOutSerializer)
 @api_view(["POST"])
 def stop(request, key: str):
     exp = services.experiment_stop(experiment=_get(key), by=request.user, reason=str(request.data.get("reason", "")))
     return Response(experiment_data(_get(exp.key)))
 
 
+@extend_schema(request=DECIDE_SCHEMA, responses=ExperimentOutSerializer)
 @api_view(["POST"])
 def decide(request, key: str):
     exp = services.experiment_decide(
@@ -151,6 +233,7 @@ def decide(request, key: str):
     return Response(experiment_data(_get(exp.key)))
 
 
+@extend_schema(request=None, responses={202: SnapshotOutSerializer})
 @api_view(["POST"])
 def refresh(request, key: str):
     """Queue a recomputation (at most one pending per experiment, so repeated calls are cheap)."""
@@ -169,6 +252,18 @@ class PowerSerializer(serializers.Serializer):
     product = serializers.SlugField(required=False)
 
 
+@extend_schema(
+    parameters=[PowerSerializer],
+    responses=inline_serializer(
+        "PowerResult",
+        {
+            "per_variant": serializers.IntegerField(),
+            "total": serializers.IntegerField(),
+            "daily_units": serializers.FloatField(allow_null=True),
+            "days": serializers.FloatField(allow_null=True),
+        },
+    ),
+)
 @api_view(["GET"])
 def power(request):
     s = PowerSerializer(data=request.query_params)

