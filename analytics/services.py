@@ -557,7 +557,12 @@ def dashboard_templates_ensure_defaults() -> int:
 
 @transaction.atomic
 def dashboards_ensure_standard(*, products: list[Product] | None = None) -> int:
-    """Every product gets every active template as a dashboard; tiles follow template edits."""
+    """Every product gets every active template as a dashboard; tiles follow template edits.
+
+    A fresh install (no templates at all yet) starts from the standard set; after that the
+    ops leads' templates are the truth (deactivate rather than delete to retire one)."""
+    if not DashboardTemplate.objects.exists():
+        dashboard_templates_ensure_defaults()
     templates = list(DashboardTemplate.objects.filter(is_active=True))
     created = 0
     for product in products if products is not None else Product.objects.all():

@@ -130,11 +130,6 @@ def test_render_markdown_strips_every_vector(payload):
     assert "javascript:" not in html.lower()
 
 
-@pytest.mark.xfail(
-    reason="open findings (13:05 run, before the json-island fix): event-handler attribute and 500s on "
-    "/feedback/ and other pages with poisoned rows; being triaged, see the reliability report",
-    strict=False,
-)
 @pytest.mark.parametrize("username", ["pm", "viewer"])
 def test_no_page_executes_stored_markup(world, poisoned, username):
     from portal.models import User

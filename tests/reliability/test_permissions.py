@@ -42,6 +42,7 @@ ANY_USER_WRITES: dict[str, str] = {
     "experiments:refresh": "recomputes stored results (derived data); changes nothing a PM owns",
     "experiments-api-refresh": "recomputes stored results (derived data, throttled); viewers get 403 here",
     "research:insight": "viewing an insight records the first view (insight.view adoption metric)",
+    "analytics:dashboard-refresh": "recomputes cached tile results (derived data, rate-limited per dashboard)",
 }
 # Writes any PM may make on another product's object (advisory collaboration).
 CROSS_PRODUCT_WRITES: dict[str, str] = {
