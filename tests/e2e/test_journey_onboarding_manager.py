@@ -7,14 +7,13 @@ import pytest
 from django.utils import timezone
 
 from onboarding import services
-from tests.e2e.conftest import browser, journey  # noqa: F401 - shared browser fixtures
 from tests.factories import UserFactory
 from tests.onboarding.factories import published_track
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True)]
 
 
-def test_new_pm_completes_a_task_and_a_quiz_and_the_manager_sees_it(journey):  # noqa: F811
+def test_new_pm_completes_a_task_and_a_quiz_and_the_manager_sees_it(journey):
     ops = UserFactory(username="olivia", role="ops_lead")
     manager = UserFactory(username="paula", first_name="Paula", role="pm")
     newpm = UserFactory(username="noah", first_name="Noah", role="pm")
