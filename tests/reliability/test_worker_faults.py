@@ -173,7 +173,7 @@ def test_experiment_results_survive_a_sigkilled_worker_exactly_once(workers):
     workers()  # a fresh worker: picks the unacknowledged task up again
     _wait_for(
         lambda: ResultSnapshot.objects.filter(pk=snapshot.pk, status=ResultSnapshot.Status.READY).exists(),
-        timeout=60,
+        timeout=180,
         what="the snapshot to be computed by the second worker",
     )
     assert ResultSnapshot.objects.filter(experiment=exp).count() == 1  # no duplicate snapshot
@@ -225,7 +225,7 @@ def test_feedback_aggregation_survives_a_sigkilled_worker_exactly_once(workers):
     workers()
     _wait_for(
         lambda: ThemeWeek.objects.filter(theme__product=product).values("theme").distinct().count() == 3,
-        timeout=60,
+        timeout=180,
         what="the second worker to aggregate every theme",
     )
     time.sleep(1)  # a duplicate run (if any) would land now
