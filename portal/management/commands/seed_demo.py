@@ -37,7 +37,7 @@ class Command(BaseCommand):
         self.stdout.write(f"org: {len(org.units)} units, {len(org.products)} products, {len(org.users)} people")
         if org_only:
             return
-        for app_label in settings.PORTAL_APPS:
+        for app_label in seed_order():
             if only and app_label not in only:
                 continue
             if not find_spec(f"{app_label}.demo"):
@@ -59,3 +59,11 @@ class Command(BaseCommand):
         if org_only:
             return User.objects.filter(username="admin").exists()
         return AuditEntry.objects.filter(action="demo.seed").exists()
+
+
+def seed_order() -> list[str]:
+    """PORTAL_APPS with tooling moved up: experiments create their briefs from tooling's published
+    templates, and feedback links themes to tooling's roadmap items."""
+    apps = [a for a in settings.PORTAL_APPS if a != "tooling"]
+    at = apps.index("experiments") if "experiments" in apps else len(apps)
+    return [*apps[:at], "tooling", *apps[at:]] if "tooling" in settings.PORTAL_APPS else apps
