@@ -61,7 +61,15 @@ class MarketAdmin(admin.ModelAdmin):
 
 @admin.register(Product)
 class ProductAdmin(admin.ModelAdmin):
-    list_display = ["name", "slug", "unit", "pm_owner", "requires_review_approval", "is_internal"]
+    list_display = [
+        "name",
+        "slug",
+        "unit",
+        "pm_owner",
+        "requires_review_approval",
+        "editable_by_all_pms",
+        "is_internal",
+    ]
     list_filter = ["unit", "markets", "is_internal"]
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}

@@ -101,6 +101,13 @@ class Product(models.Model):
     )
     # Opt-in only: by default reviews are advisory and approval is never required.
     requires_review_approval = models.BooleanField(default=False)
+    # Who edits: by default a PM edits only the products they own or are a member of; an ops
+    # lead may open a product (a shared platform, say) to every PM.
+    editable_by_all_pms = models.BooleanField(
+        default=False,
+        help_text="Any PM may edit this product's experiments, documents, roadmap and plan, "
+        "not only its owner and members.",
+    )
     # Internal products (the portal itself) collect usage analytics but are left out of
     # ordinary product lists.
     is_internal = models.BooleanField(default=False, db_index=True)

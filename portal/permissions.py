@@ -3,7 +3,8 @@
 Rules:
 - viewers read, never write;
 - PMs write only objects of products they own or are members of (PMs own their
-  experiments, roadmaps and documents); ops leads and admins write everywhere;
+  experiments, roadmaps and documents), or products an ops lead opened to every PM
+  (Product.editable_by_all_pms); ops leads and admins write everywhere;
 - personal data (participants, customer contacts) is for researchers / study teams only
   (the research and feedback apps apply that in their own selectors).
 """
@@ -11,7 +12,7 @@ Rules:
 from __future__ import annotations
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from rest_framework.permissions import SAFE_METHODS, BasePermission
 
 from portal.models import Product
@@ -22,7 +23,10 @@ def products_editable_by(user) -> QuerySet[Product]:
         return Product.objects.none()
     if user.is_ops_lead:
         return Product.objects.all()
-    return (Product.objects.filter(members=user) | Product.objects.filter(pm_owner=user)).distinct()
+    team = Q(members=user) | Q(pm_owner=user)
+    if user.is_pm:
+        team |= Q(editable_by_all_pms=True)
+    return Product.objects.filter(team).distinct()
 
 
 def can_edit_product(user, product: Product | None) -> bool:
@@ -32,7 +36,7 @@ def can_edit_product(user, product: Product | None) -> bool:
         return True
     if product is None:
         return user.is_pm or user.is_researcher
-    if product.pm_owner_id == user.id:
+    if product.pm_owner_id == user.id or (product.editable_by_all_pms and user.is_pm):
         return True
     return product.members.filter(pk=user.pk).exists()
 

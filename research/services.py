@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from portal.models import Product, User
+from portal.permissions import products_editable_by
 from portal.services import audit_record
 from research import access, csv_import, eligibility
 from research.models import (
@@ -353,9 +354,7 @@ def study_create(
     access.require_writer(by)
     products = _products(products)
     if not (by.is_researcher or by.is_ops_lead):
-        editable = set(Product.objects.filter(members=by).values_list("pk", flat=True)) | set(
-            Product.objects.filter(pm_owner=by).values_list("pk", flat=True)
-        )
+        editable = set(products_editable_by(by).values_list("pk", flat=True))
         outside = [p.name for p in products if p.pk not in editable]
         if outside:
             raise ValidationError({"products": f"You are not on the team of {', '.join(outside)}."})
