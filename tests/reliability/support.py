@@ -57,6 +57,39 @@ def changed_tables(before: dict[str, str], after: dict[str, str]) -> list[str]:
     return sorted(t for t in after if before.get(t) != after[t])
 
 
+def _write_counters(exclude: set[str]) -> dict[str, int]:
+    """Rows inserted/updated/deleted per table so far in this transaction (the test's)."""
+    with connection.cursor() as cur:
+        cur.execute(
+            "SELECT relname, n_tup_ins + n_tup_upd + n_tup_del FROM pg_stat_xact_user_tables "
+            "WHERE schemaname = 'public'"
+        )
+        return {t: n for t, n in cur.fetchall() if t not in exclude and n}
+
+
+class TableWatch:
+    """The md5 fingerprint of every table, re-taken only when PostgreSQL's per-transaction write
+    counters moved: a request that wrote nothing cannot have changed any table, so a sweep of
+    hundreds of refused writes costs hundreds of cheap counter reads, not full-table hashes.
+    A write that was rolled back moves the counters but not the fingerprint, and passes."""
+
+    def __init__(self, exclude: set[str] = VOLATILE_TABLES):
+        self.exclude = exclude
+        self.fingerprint = table_fingerprint(exclude)
+        self.counters = _write_counters(exclude)
+
+    def changes(self) -> list[str]:
+        """Tables whose contents differ from the last call (or from construction)."""
+        counters = _write_counters(self.exclude)
+        if counters == self.counters:
+            return []
+        self.counters = counters
+        after = table_fingerprint(self.exclude)
+        changed = changed_tables(self.fingerprint, after)
+        self.fingerprint = after
+        return changed
+
+
 PII_NAME = "Quillon Vasquez-Marrow"
 PII_EMAIL = "quillon.pii-marker@example.org"
 CONTACT_EMAIL = "dana.contact-marker@customer.example"

@@ -19,7 +19,7 @@ from feedback.models import FeedbackItem
 from portal import tokens
 from tests.factories import ProductFactory, UserFactory
 from tests.feedback.factories import SourceFactory
-from tests.reliability.support import changed_tables, table_fingerprint
+from tests.reliability.support import TableWatch
 from tests.reliability.urlwalk import all_routes
 
 pytestmark = pytest.mark.django_db
@@ -60,8 +60,8 @@ def test_every_api_write_answers_hostile_bodies_with_a_4xx_and_stores_nothing(op
     client = Client()
     body = HOSTILE_BODIES[kind]
     failures = []
+    watch = TableWatch()
     for route in _write_routes():
-        before = table_fingerprint()
         response = client.generic(
             "POST",
             route.path(),
@@ -69,7 +69,7 @@ def test_every_api_write_answers_hostile_bodies_with_a_4xx_and_stores_nothing(op
             content_type="application/json",
             HTTP_AUTHORIZATION=f"Bearer {ops_token}",
         )
-        changed = changed_tables(before, table_fingerprint())
+        changed = watch.changes()
         if response.status_code >= 500 or (response.status_code >= 400 and changed):
             failures.append(f"{route.template} -> {response.status_code}, changed {changed}")
     assert not failures, "\n".join(failures)

@@ -18,7 +18,15 @@ import pytest
 from django.test import Client
 
 from tests.reliability.objects import OBJECT_ROUTES, _token_of_pm
-from tests.reliability.support import CONTACT_EMAIL, PII_EMAIL, PII_NAME, World, changed_tables, table_fingerprint
+from tests.reliability.support import (
+    CONTACT_EMAIL,
+    PII_EMAIL,
+    PII_NAME,
+    TableWatch,
+    World,
+    changed_tables,
+    table_fingerprint,
+)
 from tests.reliability.urlwalk import Route, all_routes
 
 pytestmark = pytest.mark.django_db
@@ -119,6 +127,24 @@ def _write_refused(route: Route, response) -> bool:
     return response.status_code < 500
 
 
+def test_the_table_watch_sees_a_write_and_ignores_a_rolled_back_one(world):
+    """The matrix trusts TableWatch to say 'nothing changed'; prove it can say otherwise."""
+    from django.db import transaction
+
+    watch = TableWatch()
+    assert watch.changes() == []
+    with pytest.raises(RuntimeError), transaction.atomic():
+        world.other_product.__class__.objects.filter(pk=world.other_product.pk).update(name="Rolled back")
+        raise RuntimeError
+    assert watch.changes() == []
+    world.other_product.__class__.objects.filter(pk=world.other_product.pk).update(description="written")
+    assert watch.changes() == ["portal_product"]
+    world.other_product.__class__.objects.filter(pk=world.other_product.pk).update(
+        description=world.other_product.description
+    )
+    assert watch.changes() == ["portal_product"]  # back to the original contents, still a change from the last look
+
+
 def test_the_walk_finds_every_app(world):
     names = {r.name for r in routes()}
     assert {"home", "healthz", "search", "api-schema"} <= names
@@ -150,13 +176,13 @@ def test_anonymous_is_sent_to_login_or_refused_everywhere(world, method):
 def test_viewer_never_writes(world):
     """Viewers read everything but no write succeeds, with a session or a write-scope token."""
     failures = []
+    watch = TableWatch()
     for route in routes():
         if route.name in SELF_SERVICE_WRITES or route.name in ANY_USER_WRITES or route.name in PUBLIC_ROUTES:
             continue
         for method in WRITE_METHODS if route.is_api else ("POST",):
-            before = table_fingerprint()
             response = _send(world, route, "viewer", method)
-            changed = changed_tables(before, table_fingerprint())
+            changed = watch.changes()
             if _write_refused(route, response) is False or changed:
                 failures.append(f"{method} {route.template} -> {response.status_code}, changed {changed}")
     assert not failures, "\n".join(failures)
@@ -164,13 +190,13 @@ def test_viewer_never_writes(world):
 
 def test_read_scoped_tokens_never_write(world):
     failures = []
+    watch = TableWatch()
     for route in routes():
         if not route.is_api:
             continue
         for method in WRITE_METHODS:
-            before = table_fingerprint()
             response = _send(world, route, "ops", method, read_token=True)
-            changed = changed_tables(before, table_fingerprint())
+            changed = watch.changes()
             if response.status_code not in (401, 403, 404, 405) or changed:
                 failures.append(f"{method} {route.template} -> {response.status_code}, changed {changed}")
     assert not failures, "\n".join(failures)
@@ -179,6 +205,7 @@ def test_read_scoped_tokens_never_write(world):
 def test_pm_of_another_product_cannot_write_by_guessing_ids(world):
     """diego (payments) sends writes at checkout's objects: refused and nothing changes."""
     failures = []
+    watch = TableWatch()
     for route in routes():
         if not route.params or route.name not in OBJECT_ROUTES:
             continue
@@ -187,9 +214,8 @@ def test_pm_of_another_product_cannot_write_by_guessing_ids(world):
         if route.name.startswith("feedback-api-webhook"):
             continue  # machine endpoints: HMAC, covered by the anonymous test and feedback's own tests
         for method in WRITE_METHODS if route.is_api else ("POST",):
-            before = table_fingerprint()
             response = _send(world, route, "pm_other", method)
-            changed = changed_tables(before, table_fingerprint())
+            changed = watch.changes()
             if _write_refused(route, response) is False or changed:
                 failures.append(f"{method} {route.template} -> {response.status_code}, changed {changed}")
     assert not failures, "\n".join(failures)
