@@ -8,7 +8,6 @@ from datetime import date, timedelta
 import plotly.graph_objects as go
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Q
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
@@ -19,6 +18,7 @@ from experiments.models import BestPractice, Experiment, ExperimentTemplate, Met
 from portal import charts
 from portal.models import Product
 from portal.permissions import can_edit_product, products_editable_by
+from portal.tables import paginate
 
 VERDICT_LABELS = {
     "win": ("won", "Winner"),
@@ -42,7 +42,7 @@ def _form_errors(form, exc: ValidationError) -> None:
 def index(request):
     filters = {k: request.GET.get(k, "").strip() for k in ("q", "product", "status", "outcome", "metric", "tag")}
     qs = selectors.experiment_list(**{k: v or None for k, v in filters.items()})
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 25)
     all_experiments = Experiment.objects.all()
     decided = all_experiments.filter(decision__in=["shipped", "rolled_back", "inconclusive"])
     shipped = decided.filter(decision="shipped").count()

@@ -9,7 +9,6 @@ import plotly.graph_objects as go
 from django import forms
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Avg, Count
 from django.http import HttpResponseRedirect
 from django.shortcuts import get_object_or_404, redirect, render
@@ -31,6 +30,7 @@ from feedback.models import (
 from portal.charts import chart_context, styled
 from portal.models import Product
 from portal.permissions import can_edit_product, require_ops_lead
+from portal.tables import paginate
 
 PERIODS = {"4": 4, "12": 12, "26": 26, "52": 52}
 
@@ -372,7 +372,7 @@ def theme_action(request, pk: int, action: str):
 def themes(request):
     f = _filters(request)
     qs = _themes_scope(f)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 50)
     return render(request, "feedback/themes.html", {**f, "page": page, "section": "themes"})
 
 
@@ -384,7 +384,7 @@ def items(request):
     q = request.GET.get("q", "").strip()[:200]
     source = request.GET.get("source") or None
     qs = selectors.item_list(source=source, product=f["product"], theme=theme, segment=f["segment"], q=q)
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 50)
     terms = [q] if q else (theme.top_terms[:6] if theme else [])
     return render(
         request,

@@ -82,6 +82,7 @@ MIDDLEWARE = [
     "portal.usage.UsageMiddleware",
     "portal.middleware.SecurityHeadersMiddleware",
     "portal.middleware.HostileInputMiddleware",
+    "portal.tables.TableCsvMiddleware",
 ]
 
 ROOT_URLCONF = "portal.urls"

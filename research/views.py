@@ -8,7 +8,6 @@ from datetime import date
 import plotly.graph_objects as go
 from django.contrib import messages
 from django.core.exceptions import ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,6 +15,7 @@ from django.views.decorators.http import require_POST
 
 from portal.charts import chart_context, styled
 from portal.models import Product
+from portal.tables import paginate
 from research import access, forms, search, selectors, services
 from research.models import (
     STUDY_FLOW,
@@ -101,7 +101,7 @@ def participant_list(request):
     qs = selectors.participant_list(user=request.user, q=q, country=country, source=source).annotate(
         n_contacts=Count("contacts", distinct=True), n_sessions=Count("sessions", distinct=True)
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 50)
     context = {
         "page": page,
         "q": q,
@@ -181,7 +181,7 @@ def study_list(request):
     method = request.GET.get("method", "")
     q = request.GET.get("q", "").strip()[:100]
     qs = selectors.study_list(user=request.user, status=status, product=product, method=method, q=q)
-    page = Paginator(qs, 25).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 25)
     context = {
         "page": page,
         "status": status,
@@ -424,7 +424,7 @@ def highlight_to_feedback(request, pk: int):
 def insight_list(request):
     params = {k: request.GET.get(k, "").strip()[:100] for k in ["product", "tag", "status", "confidence", "q"]}
     qs = selectors.insight_list(user=request.user, **params)
-    page = Paginator(qs, 20).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 20)
     context = {
         "page": page,
         **params,

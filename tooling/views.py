@@ -8,7 +8,6 @@ from datetime import timedelta
 import plotly.graph_objects as go
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import Http404, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -18,6 +17,7 @@ from django.views.decorators.http import require_POST
 from portal import charts
 from portal.models import BusinessUnit, Product, User
 from portal.permissions import can_edit_product, products_editable_by, require_product_edit
+from portal.tables import paginate
 from tooling import selectors, services
 from tooling.forms import DocumentCreateForm, LaunchForm, RoadmapItemForm, RoadmapLinkForm, add_service_errors
 from tooling.models import (
@@ -116,7 +116,7 @@ def document_list(request):
         owner=request.user if filters["mine"] else None,
         q=filters["q"] or None,
     )
-    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    page = paginate(request, qs, 50)
     context = {
         "section": "documents",
         "page": page,

@@ -102,7 +102,30 @@
     if (form) form.submit();
   });
 
+  // Every table in the page exports to CSV: the server renders the page and converts table N
+  // (portal/tables.py), so a paginated list exports whole. <table data-no-csv> opts out.
+  function addTableCsvLinks() {
+    document.querySelectorAll("main table").forEach(function (table, index) {
+      if (table.hasAttribute("data-no-csv") || table.getAttribute("data-csv-linked")) return;
+      table.setAttribute("data-csv-linked", "1");
+      var params = new URLSearchParams(window.location.search);
+      params.delete("page");
+      params.set("format", "csv");
+      params.set("table", String(index));
+      var link = document.createElement("a");
+      link.href = window.location.pathname + "?" + params.toString();
+      link.className = "table-csv";
+      link.textContent = "Download CSV";
+      var tools = document.createElement("div");
+      tools.className = "table-tools no-print";
+      tools.appendChild(link);
+      var holder = table.closest(".table-wrap") || table;
+      holder.parentNode.insertBefore(tools, holder.nextSibling);
+    });
+  }
+
   function start() {
+    addTableCsvLinks();
     drawCharts(document);
     document.querySelectorAll("[data-poll-url]").forEach(poll);
   }
