@@ -15,7 +15,7 @@ import subprocess
 import sys
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 PROJECT_DIR = Path(__file__).resolve().parent.parent
@@ -99,6 +99,7 @@ class LoadResult:
     errors: int
     seconds: float
     latencies_ms: list[float]
+    error_kinds: dict[str, int] = field(default_factory=dict)  # "503 /path" or exception name -> count
 
     @property
     def rps(self) -> float:
@@ -119,9 +120,11 @@ class LoadResult:
         return self.pct(0.95)
 
     def line(self, label: str) -> str:
+        kinds = sorted(self.error_kinds.items(), key=lambda kv: -kv[1])[:4]
+        detail = f"  ({', '.join(f'{k}: {n}' for k, n in kinds)})" if kinds else ""
         return (
             f"{label:<34} {self.rps:8.1f} req/s   p50 {self.p50:7.1f} ms   p95 {self.p95:7.1f} ms   "
-            f"errors {self.errors}/{self.requests}"
+            f"errors {self.errors}/{self.requests}{detail}"
         )
 
 
@@ -133,38 +136,61 @@ def load(
     concurrency: int = 10,
     seconds: float = 10.0,
     ok_statuses: tuple[int, ...] = (200,),
+    cookies: list[str] | None = None,
+    think: tuple[float, float] | None = None,
 ) -> LoadResult:
-    """`concurrency` keep-alive clients cycling through `paths` for `seconds`."""
+    """`concurrency` keep-alive clients cycling through `paths` for `seconds`. Client n sends
+    `cookies[n % len(cookies)]` when given (one session per user), else `cookie`. With `think`
+    (min, max seconds) each client pauses a random time between pages, as a person reading it
+    does; without it clients fire back to back (a saturation test)."""
+    import random
+
     latencies: list[float] = []
     errors = 0
     count = 0
+    kinds: dict[str, int] = {}
     lock = threading.Lock()
     stop_at = time.monotonic() + seconds
 
     def client(offset: int) -> None:
         nonlocal errors, count
         conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        headers = {"Cookie": cookie} if cookie else {}
+        mine = cookies[offset % len(cookies)] if cookies else cookie
+        headers = {"Cookie": mine} if mine else {}
+        pause = random.Random(offset)
+        if think:  # users arrive spread over the first think period, not all in the same instant
+            time.sleep(pause.uniform(0, think[1]))
         i = offset
         while time.monotonic() < stop_at:
             path = paths[i % len(paths)]
             i += 1
             started = time.perf_counter()
-            try:
-                conn.request("GET", path, headers=headers)
-                response = conn.getresponse()
-                response.read()
-                ok = response.status in ok_statuses
-            except (OSError, http.client.HTTPException):
-                ok = False
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+            for _attempt in (1, 2):
+                try:
+                    conn.request("GET", path, headers=headers)
+                    response = conn.getresponse()
+                    response.read()
+                    ok = response.status in ok_statuses
+                    kind = f"{response.status} {path.split('?')[0]}"
+                    break
+                except (OSError, http.client.HTTPException) as exc:
+                    ok = False
+                    kind = exc.__class__.__name__
+                    conn.close()
+                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+                    # The server closes idle keep-alive connections (gunicorn: after 2 s); a
+                    # browser then resends on a new connection, and so do we, once.
+                    if not isinstance(exc, http.client.RemoteDisconnected | ConnectionResetError | BrokenPipeError):
+                        break
             elapsed = (time.perf_counter() - started) * 1000
             with lock:
                 count += 1
                 latencies.append(elapsed)
                 if not ok:
                     errors += 1
+                    kinds[kind] = kinds.get(kind, 0) + 1
+            if think:
+                time.sleep(min(pause.uniform(*think), max(0.0, stop_at - time.monotonic())))
 
     started = time.monotonic()
     threads = [threading.Thread(target=client, args=(n,)) for n in range(concurrency)]
@@ -172,7 +198,7 @@ def load(
         t.start()
     for t in threads:
         t.join()
-    return LoadResult(count, errors, time.monotonic() - started, latencies)
+    return LoadResult(count, errors, time.monotonic() - started, latencies, kinds)
 
 
 def verdict(ok: bool) -> str:

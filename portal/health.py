@@ -33,7 +33,9 @@ def check_worker(timeout: float = 1.0) -> str:
     from portal.celery import app
 
     try:
-        replies = app.control.ping(timeout=timeout)
+        # limit=1: answer as soon as one worker replies; without it ping always waits the full
+        # timeout collecting replies, and a flood of health checks ties up every web thread.
+        replies = app.control.ping(timeout=timeout, limit=1)
     except Exception as exc:  # noqa: BLE001
         return f"error: {exc.__class__.__name__}"
     return "ok" if replies else "error: no worker answered"
