@@ -1,6 +1,8 @@
 """UX quality: key pages fit a laptop-width window without horizontal scrolling, and keyboard
 focus is visible."""
 
+from pathlib import Path
+
 import pytest
 
 from tests.factories import ProductFactory, UserFactory
@@ -87,3 +89,24 @@ def test_keyboard_focus_is_visible(journey, pm_user):
     invisible = [s for s in seen if not (s["outline"] or s["shadow"])]
     assert seen[0]["text"].startswith("Skip to content")
     assert invisible == [], f"focused elements without a visible focus ring: {invisible}"
+
+
+def test_every_table_has_a_csv_download_of_the_whole_list(journey, pm_user):
+    """The link portal.js adds under a table downloads that table as CSV (all pages of it)."""
+    from tests.experiments.factories import make_experiment
+
+    product = pm_user.products.get()
+    for i in range(27):  # more than one page of the library (25)
+        make_experiment(by=pm_user, product=product, key=f"e2e-csv-{i}", name=f"Download check {i:02d}")
+    journey.login("paula")
+    journey.goto("/experiments/")
+    link = journey.page.locator("main .table-tools a.table-csv")
+    assert link.count() == journey.page.locator("main table").count() >= 1
+    with journey.page.expect_download() as info:
+        link.first.click()
+    download = info.value
+    assert download.suggested_filename == "experiments.csv"
+    lines = Path(download.path()).read_text(encoding="utf-8").splitlines()
+    assert lines[0].startswith("Experiment,Product,Status")
+    assert sum("Download check" in line for line in lines) == 27
+    journey.assert_no_console_errors()
