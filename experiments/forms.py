@@ -102,6 +102,8 @@ class MetricForm(forms.ModelForm):
             "kind",
             "event",
             "value_property",
+            "denominator_event",
+            "denominator_property",
             "window_hours",
             "direction",
             "description",
