@@ -79,6 +79,8 @@ def _results_context(experiment: Experiment) -> dict:
             rows.append({**row, "tone": tone, "verdict_label": label})
     primary = [r for r in rows if r["role"] == "primary"]
     health = snapshot.health if snapshot else []
+    # The charts live in the same polled block as the results card: when a refresh lands, the
+    # exposures and cumulative-lift cards update with it instead of keeping a stale empty state.
     return {
         "experiment": experiment,
         "snapshot": snapshot,
@@ -89,6 +91,8 @@ def _results_context(experiment: Experiment) -> dict:
         "health_worst": _worst(health)[0],
         "health_label": _worst(health)[1],
         "forest": _forest_chart(rows) if any(r["lift"] is not None for r in rows) else None,
+        "cumulative": _cumulative_chart(experiment, selectors.snapshot_history(experiment)),
+        "exposures": _exposure_chart(snapshot),
     }
 
 
@@ -207,14 +211,15 @@ def _exposure_chart(snapshot) -> dict | None:
 
 def detail(request, key: str):
     experiment = get_object_or_404(selectors.experiment_list(), key=key)
+    if services.results_stale_without_exposures(experiment):
+        # Stale-while-revalidate: a running experiment whose last snapshot saw no exposures is
+        # recomputed in the background (units may have arrived since); the page polls for it.
+        services.results_request(experiment=experiment)
     context = _results_context(experiment)
-    history = selectors.snapshot_history(experiment)
     context.update(
         can_edit=can_edit_product(request.user, experiment.product),
         checklist=services.checklist(experiment),
         guide={g.checklist_key: g for g in BestPractice.objects.exclude(checklist_key="")},
-        cumulative=_cumulative_chart(experiment, history),
-        exposures=_exposure_chart(context["snapshot"]),
         stop_form=StopForm(),
         decide_form=DecideForm(initial={"learnings": experiment.learnings}),
         variants=list(experiment.variants.all()),
@@ -224,7 +229,7 @@ def detail(request, key: str):
 
 
 def results_fragment(request, key: str):
-    """The results card alone (polled while a refresh is queued or computing)."""
+    """The results card with its charts (polled while a refresh is queued or computing)."""
     experiment = get_object_or_404(selectors.experiment_list(), key=key)
     context = _results_context(experiment)
     context["can_edit"] = can_edit_product(request.user, experiment.product)
