@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from experiments import selectors, services, stats
-from experiments.forms import DecideForm, ExperimentForm, MetricForm, PowerForm, StopForm
+from experiments.forms import DecideForm, ExperimentEditForm, ExperimentForm, MetricForm, PowerForm, StopForm
 from experiments.models import BestPractice, Experiment, ExperimentTemplate, Metric
 from portal import charts
 from portal.models import Product
@@ -371,6 +371,66 @@ def create(request):
         "guide": BestPractice.objects.exclude(checklist_key=""),
     }
     return render(request, "experiments/create.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Edit (drafts fully; once started, variants, weights and metrics are frozen by the service)
+
+EDIT_FIELDS = ["name", "hypothesis_change", "hypothesis_audience", "hypothesis_metric", "hypothesis_impact",
+               "alpha", "power", "engine", "planned_start", "planned_end", "prd", "roadmap_item"]  # fmt: skip
+
+
+def _edit_changes(experiment: Experiment, d: dict) -> dict:
+    """Only what the form changed, so a started or decided experiment is not refused for
+    fields that were merely shown back unchanged."""
+    changes = {name: d[name] for name in EDIT_FIELDS if d[name] != getattr(experiment, name)}
+    if abs(d["mde"] / 100 - experiment.mde) > 1e-9:
+        changes["mde"] = d["mde"] / 100
+    if sorted({t.lower() for t in d["tags"]}) != sorted(experiment.tags):
+        changes["tags"] = d["tags"]
+    current = [(v.key, v.name, round(v.weight, 9)) for v in experiment.variants.all()]
+    wanted = []
+    for v in d["variants"]:
+        try:
+            weight = round(float(v["weight"]), 9)
+        except (TypeError, ValueError):
+            weight = v["weight"]
+        wanted.append((v["key"], v["name"] or v["key"].replace("_", " ").capitalize(), weight))
+    if wanted != current:
+        changes["variants"] = d["variants"]
+    ems = list(experiment.experiment_metrics.all())
+    for role, field in (("primary", "primary_metric"), ("secondary", "secondary_metrics"),
+                        ("guardrail", "guardrail_metrics")):  # fmt: skip
+        chosen = d[field] if role != "primary" else [d[field]]
+        if sorted(m.pk for m in chosen) != sorted(em.metric_id for em in ems if em.role == role):
+            changes[field] = list(chosen) if role != "primary" else d[field]
+    return changes
+
+
+def edit(request, key: str):
+    experiment = get_object_or_404(selectors.experiment_list(), key=key)
+    if not can_edit_product(request.user, experiment.product):
+        raise PermissionDenied(
+            f"You can view this experiment but not edit it: only the {experiment.product.name} team and ops leads can."
+        )
+    products = Product.objects.filter(pk=experiment.product_id)
+    metrics = selectors.metric_list(product=experiment.product)
+    if request.method == "POST":
+        form = ExperimentEditForm(request.POST, products=products, metrics=metrics)
+        if form.is_valid():
+            changes = _edit_changes(experiment, form.cleaned_data)
+            try:
+                if changes:
+                    services.experiment_update(experiment=experiment, by=request.user, **changes)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Saved." if changes else "Nothing changed.")
+                return redirect(experiment.get_absolute_url())
+    else:
+        form = ExperimentEditForm(initial=ExperimentEditForm.initial_for(experiment), products=products,
+                                  metrics=metrics)  # fmt: skip
+    return render(request, "experiments/edit.html", {"form": form, "experiment": experiment})
 
 
 # ---------------------------------------------------------------------------------------------
