@@ -230,6 +230,10 @@ def summarise(
         # Every unit is its own group: partial aggregates in parallel workers do not shrink the
         # rows, they add a second hash pass (measured slower on this 2-core machine).
         cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        # Events that arrived since the table was last analysed are estimated at ~1 row, and the
+        # planner then loops over every unit re-scanning the product's events (minutes instead of
+        # milliseconds: the slow demo seed). Joining units to events is always a hash join.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql, params)
         result = cursor.fetchall()
     multi = 0

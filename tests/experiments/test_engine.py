@@ -185,3 +185,31 @@ def test_refresh_runs_on_a_real_worker(celery_worker_thread, pm, product):
     assert snapshot.status == ResultSnapshot.Status.READY
     assert snapshot.units == 400
     assert snapshot.results[0]["enough_data"] is True
+
+
+def test_summary_never_loops_over_units_when_fresh_events_are_unanalysed(pm, product):
+    """Regression (slow demo seed): events ingested since the last ANALYZE are estimated at one
+    row, and the planner chose a nested loop re-scanning the product's events once per unit."""
+    from django.db import connection, transaction
+
+    exp = _started(make_experiment(by=pm, product=product, key="fresh"), days_ago=3)
+    effects = {"control": Effect(rates={"order_completed": 0.3}), "treatment": Effect(rates={"order_completed": 0.3})}
+    simulate(exp, units=300, start=exp.started_at, days=2, effects=effects, pre_period=False)
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    specs = [engine.MetricSpec.of(em) for em in exp.experiment_metrics.select_related("metric")]
+    with connection.execute_wrapper(capture):
+        engine.summarise(product_id=product.pk, key="fresh", start=exp.started_at, end=timezone.now(), metrics=specs)
+    settings = [(sql, params) for sql, params in statements if sql.startswith("SET LOCAL")]
+    summary = next((sql, params) for sql, params in statements if "analytics_event" in sql)
+    assert len(settings) >= 3
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params in settings:
+            cursor.execute(sql, params)  # as in the summary's transaction
+        cursor.execute("EXPLAIN " + summary[0], summary[1])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Nested Loop" not in plan and "Hash Join" in plan
