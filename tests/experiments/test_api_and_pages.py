@@ -232,3 +232,28 @@ def test_stale_no_exposures_snapshot_is_refreshed_in_the_background(client, pm, 
     assert "data-poll-url" in body
     client.get(reverse("experiments:detail", args=["api-exp"]))
     assert running.snapshots.filter(status="queued").count() == 1  # one pending refresh at most
+
+
+def test_metrics_page_defines_a_ratio_metric(client, pm, product):
+    from experiments.models import Metric
+
+    client.force_login(pm)
+    data = {
+        "product": product.pk,
+        "key": "revenue_per_order",
+        "name": "Revenue per order",
+        "kind": "ratio",
+        "event": "order_completed",
+        "value_property": "amount",
+        "window_hours": 168,
+        "direction": "higher",
+    }
+    response = client.post(reverse("experiments:metrics"), data)
+    assert response.status_code == 200
+    assert "A ratio metric needs a denominator event" in response.content.decode()
+    response = client.post(reverse("experiments:metrics"), {**data, "denominator_event": "order_completed"})
+    assert response.status_code == 302
+    metric = Metric.objects.get(key="revenue_per_order")
+    assert metric.kind == "ratio" and metric.denominator_event == "order_completed"
+    listing = client.get(reverse("experiments:metrics")).content.decode()
+    assert "divided by the number of &#x27;order_completed&#x27; events" in listing
