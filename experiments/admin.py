@@ -63,7 +63,9 @@ class BestPracticeAdmin(AuditedAdmin):
 @admin.register(Metric)
 class MetricAdmin(AuditedAdmin):
     audit_name = "experiment_metric"
-    list_display = ["name", "key", "product", "kind", "event", "value_property", "window_hours", "direction"]
+    list_display = [
+        "name", "key", "product", "kind", "event", "value_property", "denominator_event", "window_hours", "direction"
+    ]  # fmt: skip
     list_filter = ["kind", "direction", "product"]
     search_fields = ["name", "key", "event"]
     list_select_related = ["product"]

@@ -131,6 +131,20 @@ def _standards(org) -> dict[str, Metric]:
                     "direction": direction,
                 },
             )
+    metrics["revenue_per_order"], _ = Metric.objects.get_or_create(
+        product=org.products["checkout"],
+        key="revenue_per_order",
+        defaults={
+            "name": "Revenue per order",
+            "kind": Metric.Kind.RATIO,
+            "event": "order_completed",
+            "value_property": "amount",
+            "denominator_event": "order_completed",
+            "window_hours": 168,
+            "direction": Metric.Direction.HIGHER,
+            "description": "Average order value: revenue over orders, across all units of a variant.",
+        },
+    )
     for name, description, change, audience, impact, mde, days in TEMPLATES:
         template, created = ExperimentTemplate.objects.get_or_create(
             name=name,
@@ -235,7 +249,7 @@ def _specs() -> list[dict]:
             "metric_text": "checkout conversion",
             "impact": "rise by at least 3%",
             "primary": "order_conversion",
-            "secondary": ["revenue_per_user"],
+            "secondary": ["revenue_per_user", "revenue_per_order"],
             "guardrails": ["refund_rate"],
             "mde": 0.2,
             "tags": ["checkout", "payments", "returning-users"],
@@ -263,7 +277,7 @@ def _specs() -> list[dict]:
             "metric_text": "checkout conversion",
             "impact": "rise by 5%",
             "primary": "order_conversion",
-            "secondary": ["revenue_per_user"],
+            "secondary": ["revenue_per_user", "revenue_per_order"],
             "guardrails": ["refund_rate"],
             "tags": ["checkout", "desktop"],
             "mde": 0.2,

@@ -17,6 +17,7 @@ One pass over the data per refresh:
 from __future__ import annotations
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -24,7 +25,7 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from experiments import stats
-from experiments.models import EXPOSURE_EVENT, Experiment, ExperimentMetric, Metric
+from experiments.models import EXPOSURE_EVENT, Experiment, ExperimentMetric, Metric, Variant
 
 CUPED_LOOKBACK = timedelta(days=14)
 SRM_THRESHOLD = 0.001
@@ -41,6 +42,8 @@ class MetricSpec:
     value_property: str
     window_hours: int
     lower_is_better: bool
+    denominator_event: str = ""
+    denominator_property: str = ""
 
     @classmethod
     def of(cls, em: ExperimentMetric) -> MetricSpec:
@@ -54,6 +57,8 @@ class MetricSpec:
             value_property=m.value_property,
             window_hours=m.window_hours,
             lower_is_better=m.direction == Metric.Direction.LOWER,
+            denominator_event=m.denominator_event,
+            denominator_property=m.denominator_property,
         )
 
 
@@ -87,33 +92,64 @@ class Computed:
 # SQL
 
 
-def _metric_sql(index: int, spec: MetricSpec) -> tuple[str, str]:
-    """Per-unit expressions for the metric after exposure and before it (CUPED covariate)."""
-    ev, win = f"%(ev{index})s", f"make_interval(hours => %(win{index})s)"
-    post = f"e.event = {ev} AND e.timestamp >= u.first_at AND e.timestamp < u.first_at + {win}"
-    pre = f"e.event = {ev} AND e.timestamp < u.first_at"
+def _metric_sql(index: int, spec: MetricSpec) -> tuple[list[str], str, str]:
+    """Columns the metric needs from each event row (computed once per row, JSON read once), and
+    the per-unit expressions over them: the value after exposure and the second value, which is
+    the same metric before exposure (the CUPED covariate) or, for a ratio, the denominator."""
+    i = index
+    post = f"e.ts >= u.first_at AND e.ts < u.first_at + make_interval(hours => %(win{i})s)"
+    pre = "e.ts < u.first_at"
+
+    def value(prop: str) -> str:
+        return (
+            f"CASE WHEN jsonb_typeof(properties -> %({prop})s) = 'number' "
+            f"THEN (properties ->> %({prop})s)::float8 ELSE 0 END"
+        )
+
+    def total(flag: str, val: str | None, when: str) -> str:
+        if val is None:
+            return f"count(*) FILTER (WHERE {flag} AND {when})::float8"
+        return f"coalesce(sum({val}) FILTER (WHERE {flag} AND {when}), 0)::float8"
+
+    columns = [f"event = %(ev{i})s AS e{i}"]
     if spec.kind == Metric.Kind.CONVERSION:
         return (
-            f"(count(*) FILTER (WHERE {post}) > 0)::int::float8",
-            f"(count(*) FILTER (WHERE {pre}) > 0)::int::float8",
+            columns,
+            f"(count(*) FILTER (WHERE e.e{i} AND {post}) > 0)::int::float8",
+            f"(count(*) FILTER (WHERE e.e{i} AND {pre}) > 0)::int::float8",
         )
+    num = None
     if spec.value_property:
-        value = (
-            f"CASE WHEN jsonb_typeof(e.properties -> %(prop{index})s) = 'number' "
-            f"THEN (e.properties ->> %(prop{index})s)::float8 ELSE 0 END"
-        )
-        return (
-            f"coalesce(sum({value}) FILTER (WHERE {post}), 0)::float8",
-            f"coalesce(sum({value}) FILTER (WHERE {pre}), 0)::float8",
-        )
-    return f"count(*) FILTER (WHERE {post})::float8", f"count(*) FILTER (WHERE {pre})::float8"
+        columns.append(f"CASE WHEN event = %(ev{i})s THEN {value(f'prop{i}')} END AS v{i}")
+        num = f"e.v{i}"
+    if spec.kind == Metric.Kind.RATIO:
+        columns.append(f"event = %(den{i})s AS d{i}")
+        den = None
+        if spec.denominator_property:
+            columns.append(f"CASE WHEN event = %(den{i})s THEN {value(f'dprop{i}')} END AS dv{i}")
+            den = f"e.dv{i}"
+        return columns, total(f"e.e{i}", num, post), total(f"e.d{i}", den, post)
+    return columns, total(f"e.e{i}", num, post), total(f"e.e{i}", num, pre)
 
 
 def summarise(
-    *, product_id: int, key: str, start: datetime, end: datetime, metrics: list[MetricSpec]
+    *,
+    product_id: int,
+    key: str,
+    start: datetime,
+    end: datetime,
+    metrics: list[MetricSpec],
+    variants: Sequence[str] | None = None,
 ) -> tuple[dict[str, list[Summary]], dict[str, int], int, list[dict]]:
     """Run the SQL. Returns (per variant key: one Summary per metric), units per variant,
-    units exposed to several variants, and daily first exposures per variant."""
+    units exposed to several variants, and daily first exposures per variant.
+
+    For a ratio metric the Summary holds the numerator in sum/sum_squares, the denominator in
+    pre_sum/pre_sum_squares and their cross products in sum_products (no CUPED for ratios)."""
+    if variants is None:
+        variants = list(Variant.objects.filter(experiment__key=key).order_by("position").values_list("key", flat=True))
+    variants = list(variants)
+    events = {m.event for m in metrics} | {m.denominator_event for m in metrics if m.kind == Metric.Kind.RATIO}
     params: dict = {
         "product": product_id,
         "exposure": EXPOSURE_EVENT,
@@ -121,49 +157,62 @@ def summarise(
         "start": start,
         "end": end,
         "lookback": CUPED_LOOKBACK,
-        "events": sorted({m.event for m in metrics}) or [""],
+        "variants": variants or [""],
+        "events": sorted(events) or [""],
         "maxwin": max([m.window_hours for m in metrics] or [1]),
     }
+    event_columns: list[str] = []
     columns = []
     selects = []
     for i, spec in enumerate(metrics):
         params[f"ev{i}"] = spec.event
         params[f"win{i}"] = spec.window_hours
         params[f"prop{i}"] = spec.value_property
-        post, pre = _metric_sql(i, spec)
+        params[f"den{i}"] = spec.denominator_event
+        params[f"dprop{i}"] = spec.denominator_property
+        needed, post, pre = _metric_sql(i, spec)
+        event_columns += needed
         columns += [f"{post} AS m{i}", f"{pre} AS p{i}"]
-        m, p = f"coalesce(a.m{i}, 0)", f"coalesce(a.p{i}, 0)"
+        m, p = f"a.m{i}", f"a.p{i}"
         selects += [f"sum({m})", f"sum({m} * {m})", f"sum({p})", f"sum({p} * {p})", f"sum({m} * {p})"]
+    per_event_cols = (", " + ", ".join(event_columns)) if event_columns else ""
     per_unit_cols = (", " + ", ".join(columns)) if columns else ""
     sums = (", " + ", ".join(selects)) if selects else ""
     no_sums = ", NULL::float8" * len(selects)
-    # One statement. Units (first exposure, variant) are materialised once in memory. Metric
-    # values are computed only for units that have events (inner join): a unit without events adds
-    # 0 to every sum, so per-variant sums need only those, and the unit counts (per variant and per
-    # day, GROUPING SETS) come from the units alone — no join of every unit.
+    # One statement, one pass over each input:
+    # - units: the experiment's exposures grouped per unit once (first exposure, variant as its
+    #   position in the experiment's variants, 0 for an unknown key; several variants = multi);
+    # - ev: the metric events of the analysis period read once, each JSON property extracted once
+    #   per row into a column shared by all metrics;
+    # - active: per unit, every metric at once (FILTER clauses), only for units with events: a unit
+    #   without events adds 0 to every sum, so the per-variant sums need only those, and the unit
+    #   counts (per variant and per day, GROUPING SETS) come from the units alone.
     sql = f"""
         WITH units AS MATERIALIZED (
-            SELECT distinct_id,
-                   min(timestamp) AS first_at,
-                   min(properties ->> 'variant') AS variant,
-                   max(properties ->> 'variant') <> min(properties ->> 'variant') AS multi
-            FROM analytics_event
-            WHERE product_id = %(product)s AND event = %(exposure)s
-              AND properties ->> 'experiment' = %(key)s
-              AND timestamp >= %(start)s AND timestamp < %(end)s
+            SELECT distinct_id, min(timestamp) AS first_at, min(v) AS variant, max(v) <> min(v) AS multi
+            FROM (
+                SELECT distinct_id, timestamp,
+                       coalesce(array_position(%(variants)s::text[], properties ->> 'variant'), 0) AS v
+                FROM analytics_event
+                WHERE product_id = %(product)s AND event = %(exposure)s
+                  AND properties ->> 'experiment' = %(key)s
+                  AND timestamp >= %(start)s AND timestamp < %(end)s
+            ) exposures
             GROUP BY distinct_id
+        ), ev AS (
+            SELECT distinct_id, timestamp AS ts{per_event_cols}
+            FROM analytics_event
+            WHERE product_id = %(product)s AND event = ANY(%(events)s) AND status = 'accepted'
+              AND timestamp >= %(start)s::timestamptz - %(lookback)s AND timestamp < %(end)s
         ), active AS (
-            SELECT u.variant{per_unit_cols}
+            SELECT min(u.variant) AS variant{per_unit_cols}
             FROM units u
-            JOIN analytics_event e
-              ON e.product_id = %(product)s
-             AND e.distinct_id = u.distinct_id
-             AND e.event = ANY(%(events)s)
-             AND e.status = 'accepted'
-             AND e.timestamp >= u.first_at - %(lookback)s
-             AND e.timestamp < LEAST(u.first_at + make_interval(hours => %(maxwin)s), %(end)s)
-            WHERE NOT u.multi
-            GROUP BY u.distinct_id, u.variant
+            JOIN ev e
+              ON e.distinct_id = u.distinct_id
+             AND e.ts >= u.first_at - %(lookback)s
+             AND e.ts < LEAST(u.first_at + make_interval(hours => %(maxwin)s), %(end)s)
+            WHERE NOT u.multi AND u.variant > 0
+            GROUP BY u.distinct_id
         )
         SELECT 'sums', variant, NULL::date, 1, count(*){sums} FROM active a GROUP BY variant
         UNION ALL
@@ -178,27 +227,36 @@ def summarise(
         # The planner cannot estimate the JSON filter and would sort a million unit ids with the
         # locale's collation; hash aggregates and hash joins are several times faster here.
         cursor.execute("SET LOCAL enable_sort = off")
+        # Every unit is its own group: partial aggregates in parallel workers do not shrink the
+        # rows, they add a second hash pass (measured slower on this 2-core machine).
+        cursor.execute("SET LOCAL max_parallel_workers_per_gather = 0")
+        # Events that arrived since the table was last analysed are estimated at ~1 row, and the
+        # planner then loops over every unit re-scanning the product's events (minutes instead of
+        # milliseconds: the slow demo seed). Joining units to events is always a hash join.
+        cursor.execute("SET LOCAL enable_nestloop = off")
         cursor.execute(sql, params)
         result = cursor.fetchall()
     multi = 0
     counts: dict[str, int] = {}
     sums_by_variant: dict[str, list[float]] = {}
     daily = []
-    for kind, variant, day, all_days, n, *values in result:
+    for kind, position, day, all_days, n, *values in result:
+        if kind == "multi":
+            multi += int(n) if all_days else 0
+            continue
+        if not position:
+            continue  # exposures naming a variant the experiment does not have
+        variant = variants[position - 1]
         if kind == "sums":
             sums_by_variant[variant] = [float(v or 0) for v in values]
-        elif kind == "multi":
-            multi += int(n) if all_days else 0
         elif all_days:
             counts[variant] = int(n)
         else:
             daily.append({"day": day.isoformat(), "variant": variant, "units": int(n)})
     daily.sort(key=lambda d: (d["day"], d["variant"]))
-    rows = [(variant, n, *sums_by_variant.get(variant, [0.0] * len(selects))) for variant, n in counts.items()]
     summaries: dict[str, list[Summary]] = {}
-    for row in rows:
-        variant, n, values = row[0], int(row[1]), [float(v or 0) for v in row[2:]]
-        counts[variant] = n
+    for variant, n in counts.items():
+        values = sums_by_variant.get(variant, [0.0] * len(selects))
         summaries[variant] = [Summary(n, *values[i * 5 : i * 5 + 5]) for i in range(len(metrics))]
     return summaries, counts, multi, daily
 
@@ -234,12 +292,20 @@ def compare(
     alpha: float,
 ) -> dict:
     """One metric, one treatment vs control: the numbers the page and the API show."""
-    c_arm, t_arm = _arm_stats(spec, control), _arm_stats(spec, treatment)
-    c, t = stats.cuped(c_arm, t_arm)
+    if spec.kind == Metric.Kind.RATIO:
+        c = stats.RatioStats(control.n, control.sum, control.sum_squares, control.pre_sum,
+                             control.pre_sum_squares, control.sum_products)  # fmt: skip
+        t = stats.RatioStats(treatment.n, treatment.sum, treatment.sum_squares, treatment.pre_sum,
+                             treatment.pre_sum_squares, treatment.sum_products)  # fmt: skip
+        c_mean, t_mean = c.mean, t.mean
+    else:
+        c_arm, t_arm = _arm_stats(spec, control), _arm_stats(spec, treatment)
+        c, t = stats.cuped(c_arm, t_arm)
+        c_mean, t_mean = c_arm.post.mean, t_arm.post.mean
     cuped_used = isinstance(c, stats.AdjustedStats)
     out = {
-        "control_mean": c_arm.post.mean if control.n else None,
-        "treatment_mean": t_arm.post.mean if treatment.n else None,
+        "control_mean": c_mean if control.n else None,
+        "treatment_mean": t_mean if treatment.n else None,
         "control_n": control.n,
         "treatment_n": treatment.n,
         "cuped": cuped_used,
@@ -328,7 +394,12 @@ def compute(experiment: Experiment, *, as_of: datetime | None = None) -> Compute
 
     began = time.perf_counter()
     summaries, counts, multi, daily = summarise(
-        product_id=experiment.product_id, key=experiment.key, start=start, end=end, metrics=specs
+        product_id=experiment.product_id,
+        key=experiment.key,
+        start=start,
+        end=end,
+        metrics=specs,
+        variants=[v.key for v in variants],
     )
     out.sql_ms = round((time.perf_counter() - began) * 1000)
     began = time.perf_counter()

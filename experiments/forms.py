@@ -65,6 +65,39 @@ class ExperimentForm(forms.Form):
         return [t.strip() for t in self.cleaned_data["tags"].split(",") if t.strip()]
 
 
+class ExperimentEditForm(ExperimentForm):
+    """The create form without product and key (the SDK uses the key; the product owns it)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["product"]
+        del self.fields["key"]
+
+    @staticmethod
+    def initial_for(experiment: Experiment) -> dict:
+        ems = list(experiment.experiment_metrics.all())
+        return {
+            "name": experiment.name,
+            "hypothesis_change": experiment.hypothesis_change,
+            "hypothesis_audience": experiment.hypothesis_audience,
+            "hypothesis_metric": experiment.hypothesis_metric,
+            "hypothesis_impact": experiment.hypothesis_impact,
+            "variants": "\n".join(f"{v.key}: {v.name} = {v.weight:g}" for v in experiment.variants.all()),
+            "primary_metric": next((em.metric for em in ems if em.role == "primary"), None),
+            "secondary_metrics": [em.metric for em in ems if em.role == "secondary"],
+            "guardrail_metrics": [em.metric for em in ems if em.role == "guardrail"],
+            "mde": round(experiment.mde * 100, 4),
+            "alpha": experiment.alpha,
+            "power": experiment.power,
+            "engine": experiment.engine,
+            "planned_start": experiment.planned_start,
+            "planned_end": experiment.planned_end,
+            "tags": ", ".join(experiment.tags),
+            "prd": experiment.prd,
+            "roadmap_item": experiment.roadmap_item,
+        }
+
+
 class StopForm(forms.Form):
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 3}), max_length=2000)
 
@@ -102,6 +135,8 @@ class MetricForm(forms.ModelForm):
             "kind",
             "event",
             "value_property",
+            "denominator_event",
+            "denominator_property",
             "window_hours",
             "direction",
             "description",

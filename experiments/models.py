@@ -26,6 +26,7 @@ class Metric(models.Model):
     class Kind(models.TextChoices):
         CONVERSION = "conversion", "Conversion (did the event after first exposure)"
         MEAN = "mean", "Mean per unit (count or sum of a property)"
+        RATIO = "ratio", "Ratio (sum of a numerator over sum of a denominator, e.g. revenue per order)"
 
     class Direction(models.TextChoices):
         HIGHER = "higher", "Higher is better"
@@ -42,7 +43,17 @@ class Metric(models.Model):
     value_property = models.CharField(
         max_length=200,
         blank=True,
-        help_text="Mean metrics: numeric property to sum (e.g. revenue). Blank counts the events.",
+        help_text="Mean and ratio metrics: numeric property to sum (e.g. revenue). Blank counts the events.",
+    )
+    denominator_event = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Ratio metrics: analytics event of the denominator, e.g. order_completed",
+    )
+    denominator_property = models.CharField(
+        max_length=200,
+        blank=True,
+        help_text="Ratio metrics: numeric property of the denominator event to sum. Blank counts the events.",
     )
     window_hours = models.PositiveIntegerField(
         default=168,
@@ -68,6 +79,13 @@ class Metric(models.Model):
     def clean(self) -> None:
         if self.kind == self.Kind.CONVERSION and self.value_property:
             raise ValidationError({"value_property": "Conversion metrics count units, not a property: leave it blank."})
+        if self.kind == self.Kind.RATIO and not self.denominator_event.strip():
+            raise ValidationError(
+                {"denominator_event": "A ratio metric needs a denominator event (e.g. order_completed for per order)."}
+            )
+        if self.kind != self.Kind.RATIO and (self.denominator_event or self.denominator_property):
+            field = "denominator_event" if self.denominator_event else "denominator_property"
+            raise ValidationError({field: "Only ratio metrics have a denominator: leave it blank or choose Ratio."})
 
     @property
     def lower_is_better(self) -> bool:
@@ -79,6 +97,12 @@ class Metric(models.Model):
         if self.kind == self.Kind.CONVERSION:
             return f"Share of units who did '{self.event}' within {days} of first exposure"
         what = f"sum of '{self.value_property}'" if self.value_property else "number"
+        if self.kind == self.Kind.RATIO:
+            per = f"sum of '{self.denominator_property}'" if self.denominator_property else "number"
+            return (
+                f"{what.capitalize()} of '{self.event}' events divided by the {per} of "
+                f"'{self.denominator_event}' events, over all units, within {days} of first exposure"
+            )
         return f"Mean {what} of '{self.event}' events per unit within {days} of first exposure"
 
 

@@ -54,6 +54,8 @@ def metric_create(
     product: Product | None = None,
     kind: str = Metric.Kind.CONVERSION,
     value_property: str = "",
+    denominator_event: str = "",
+    denominator_property: str = "",
     window_hours: int = 168,
     direction: str = Metric.Direction.HIGHER,
     description: str = "",
@@ -70,6 +72,8 @@ def metric_create(
         product=product,
         kind=kind,
         value_property=value_property,
+        denominator_event=denominator_event.strip(),
+        denominator_property=denominator_property.strip(),
         window_hours=window_hours,
         direction=direction,
         description=description,
@@ -492,6 +496,31 @@ def results_request(*, experiment: Experiment, by: User | None = None) -> Result
     snapshot = ResultSnapshot.objects.create(experiment=experiment, requested_by=by)
     refresh_results.delay_on_commit(snapshot.pk)
     return snapshot
+
+
+NO_EXPOSURE_RECHECK_SECONDS = 5 * 60
+
+
+def results_stale_without_exposures(experiment: Experiment) -> bool:
+    """True when a running experiment's latest snapshot said "no exposures" more than a few
+    minutes ago and no refresh is pending: units may have been exposed since (the hourly refresh
+    would leave the page saying "No exposures yet" for up to an hour)."""
+    if experiment.status != Experiment.Status.RUNNING:
+        return False
+    latest = (
+        experiment.snapshots.filter(status=ResultSnapshot.Status.READY)
+        .order_by("-computed_at", "-pk")
+        .only("units", "computed_at", "status")
+        .first()
+    )
+    if latest is None or latest.units or latest.computed_at is None:
+        return False
+    age = (timezone.now() - latest.computed_at).total_seconds()
+    if age < NO_EXPOSURE_RECHECK_SECONDS:
+        return False
+    return not experiment.snapshots.filter(
+        status__in=[ResultSnapshot.Status.QUEUED, ResultSnapshot.Status.COMPUTING]
+    ).exists()
 
 
 def results_compute(

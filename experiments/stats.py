@@ -4,6 +4,9 @@ Inputs are per-variant summary statistics (what SQL can compute in one pass):
 
 - ``ProportionStats(n, conversions)`` for conversion metrics (binomial variance p(1-p));
 - ``MeanStats(n, sum, sum_squares)`` for count/sum metrics (sample variance, n-1);
+- ``RatioStats(n, num_sum, num_sum_squares, den_sum, den_sum_squares, cross_sum)`` for ratio metrics
+  (sum of a numerator over sum of a denominator across units, e.g. revenue per order), with the
+  delta-method variance of the ratio from per-unit sums, as gbstats' ``RatioStatistic``;
 - ``cuped(control, treatment)`` turns ``CovariateStats`` (post + pre-exposure sums and the sum of
   post*pre products) into ``AdjustedStats`` with a pooled theta, usable in the same tests.
 
@@ -40,6 +43,7 @@ __all__ = [
     "FrequentistResult",
     "MeanStats",
     "ProportionStats",
+    "RatioStats",
     "SampleSize",
     "bayesian",
     "benjamini_hochberg",
@@ -112,6 +116,62 @@ Stats = ProportionStats | MeanStats
 
 
 @dataclass(frozen=True)
+class RatioStats:
+    """A ratio metric: sum over units of a numerator divided by the sum of a denominator.
+
+    Units are the randomisation units (n of them); each contributes a numerator value (e.g. its
+    revenue) and a denominator value (e.g. its orders). ``cross_sum`` is the sum over units of
+    numerator * denominator. The metric is ``num_sum / den_sum``; its unit-level variance comes from
+    the delta method (gbstats ``RatioStatistic``), so ``variance / n`` is the variance of the ratio:
+
+        var = var_m / mu_d**2 - 2 * cov_md * mu_m / mu_d**3 + mu_m**2 * var_d / mu_d**4
+
+    with mu_m, mu_d the per-unit means and var_m, var_d, cov_md the sample (n-1) moments.
+    """
+
+    n: int
+    num_sum: float
+    num_sum_squares: float
+    den_sum: float
+    den_sum_squares: float
+    cross_sum: float
+
+    @property
+    def numerator(self) -> MeanStats:
+        return MeanStats(self.n, self.num_sum, self.num_sum_squares)
+
+    @property
+    def denominator(self) -> MeanStats:
+        return MeanStats(self.n, self.den_sum, self.den_sum_squares)
+
+    @property
+    def covariance(self) -> float:
+        if self.n <= 1:
+            return 0.0
+        return (self.cross_sum - self.num_sum * self.den_sum / self.n) / (self.n - 1)
+
+    @property
+    def mean(self) -> float:
+        return self.num_sum / self.den_sum if self.den_sum != 0 else 0.0
+
+    @property
+    def unadjusted_mean(self) -> float:
+        return self.mean
+
+    @property
+    def variance(self) -> float:
+        mu_d = self.denominator.mean
+        if mu_d == 0 or self.n <= 1:
+            return 0.0
+        mu_m = self.numerator.mean
+        return (
+            self.numerator.variance / mu_d**2
+            - 2 * self.covariance * mu_m / mu_d**3
+            + mu_m**2 * self.denominator.variance / mu_d**4
+        )
+
+
+@dataclass(frozen=True)
 class CovariateStats:
     """One arm's metric after exposure (``post``), the same metric before exposure (``pre``,
     the CUPED covariate) and the sum over units of post * pre."""
@@ -136,7 +196,7 @@ class AdjustedStats:
     theta: float
 
 
-AnyStats = ProportionStats | MeanStats | AdjustedStats
+AnyStats = ProportionStats | MeanStats | RatioStats | AdjustedStats
 
 
 def _covariance(n: int, a: Stats, b: Stats, sum_products: float) -> float:
@@ -229,6 +289,9 @@ def _not_enough_data(arms: tuple[AnyStats, AnyStats], relative: bool) -> str:
         return f"Not enough data: no units in {which} yet."
     if control.n < 2 or treatment.n < 2:
         return "Not enough data: each variant needs at least two units."
+    for arm, which in ((control, "control"), (treatment, "treatment")):
+        if isinstance(arm, RatioStats) and arm.den_sum == 0:
+            return f"Not enough data: the denominator of the ratio is 0 in {which}."
     if relative and (control.mean == 0 or control.unadjusted_mean == 0):
         return "Not enough data: the control mean is 0, so a relative lift is undefined."
     if control.variance <= 0 or treatment.variance <= 0:

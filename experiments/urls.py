@@ -12,6 +12,7 @@ urlpatterns = [
     path("guide/", views.guide, name="guide"),
     path("<slug:key>/", views.detail, name="detail"),
     path("<slug:key>/results", views.results_fragment, name="results"),
+    path("<slug:key>/edit", views.edit, name="edit"),
     path("<slug:key>/start", views.start, name="start"),
     path("<slug:key>/stop", views.stop, name="stop"),
     path("<slug:key>/decide", views.decide, name="decide"),

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_POST
 
 from experiments import selectors, services, stats
-from experiments.forms import DecideForm, ExperimentForm, MetricForm, PowerForm, StopForm
+from experiments.forms import DecideForm, ExperimentEditForm, ExperimentForm, MetricForm, PowerForm, StopForm
 from experiments.models import BestPractice, Experiment, ExperimentTemplate, Metric
 from portal import charts
 from portal.models import Product
@@ -79,6 +79,8 @@ def _results_context(experiment: Experiment) -> dict:
             rows.append({**row, "tone": tone, "verdict_label": label})
     primary = [r for r in rows if r["role"] == "primary"]
     health = snapshot.health if snapshot else []
+    # The charts live in the same polled block as the results card: when a refresh lands, the
+    # exposures and cumulative-lift cards update with it instead of keeping a stale empty state.
     return {
         "experiment": experiment,
         "snapshot": snapshot,
@@ -89,6 +91,8 @@ def _results_context(experiment: Experiment) -> dict:
         "health_worst": _worst(health)[0],
         "health_label": _worst(health)[1],
         "forest": _forest_chart(rows) if any(r["lift"] is not None for r in rows) else None,
+        "cumulative": _cumulative_chart(experiment, selectors.snapshot_history(experiment)),
+        "exposures": _exposure_chart(snapshot),
     }
 
 
@@ -207,14 +211,15 @@ def _exposure_chart(snapshot) -> dict | None:
 
 def detail(request, key: str):
     experiment = get_object_or_404(selectors.experiment_list(), key=key)
+    if services.results_stale_without_exposures(experiment):
+        # Stale-while-revalidate: a running experiment whose last snapshot saw no exposures is
+        # recomputed in the background (units may have arrived since); the page polls for it.
+        services.results_request(experiment=experiment)
     context = _results_context(experiment)
-    history = selectors.snapshot_history(experiment)
     context.update(
         can_edit=can_edit_product(request.user, experiment.product),
         checklist=services.checklist(experiment),
         guide={g.checklist_key: g for g in BestPractice.objects.exclude(checklist_key="")},
-        cumulative=_cumulative_chart(experiment, history),
-        exposures=_exposure_chart(context["snapshot"]),
         stop_form=StopForm(),
         decide_form=DecideForm(initial={"learnings": experiment.learnings}),
         variants=list(experiment.variants.all()),
@@ -224,7 +229,7 @@ def detail(request, key: str):
 
 
 def results_fragment(request, key: str):
-    """The results card alone (polled while a refresh is queued or computing)."""
+    """The results card with its charts (polled while a refresh is queued or computing)."""
     experiment = get_object_or_404(selectors.experiment_list(), key=key)
     context = _results_context(experiment)
     context["can_edit"] = can_edit_product(request.user, experiment.product)
@@ -366,6 +371,66 @@ def create(request):
         "guide": BestPractice.objects.exclude(checklist_key=""),
     }
     return render(request, "experiments/create.html", context)
+
+
+# ---------------------------------------------------------------------------------------------
+# Edit (drafts fully; once started, variants, weights and metrics are frozen by the service)
+
+EDIT_FIELDS = ["name", "hypothesis_change", "hypothesis_audience", "hypothesis_metric", "hypothesis_impact",
+               "alpha", "power", "engine", "planned_start", "planned_end", "prd", "roadmap_item"]  # fmt: skip
+
+
+def _edit_changes(experiment: Experiment, d: dict) -> dict:
+    """Only what the form changed, so a started or decided experiment is not refused for
+    fields that were merely shown back unchanged."""
+    changes = {name: d[name] for name in EDIT_FIELDS if d[name] != getattr(experiment, name)}
+    if abs(d["mde"] / 100 - experiment.mde) > 1e-9:
+        changes["mde"] = d["mde"] / 100
+    if sorted({t.lower() for t in d["tags"]}) != sorted(experiment.tags):
+        changes["tags"] = d["tags"]
+    current = [(v.key, v.name, round(v.weight, 9)) for v in experiment.variants.all()]
+    wanted = []
+    for v in d["variants"]:
+        try:
+            weight = round(float(v["weight"]), 9)
+        except (TypeError, ValueError):
+            weight = v["weight"]
+        wanted.append((v["key"], v["name"] or v["key"].replace("_", " ").capitalize(), weight))
+    if wanted != current:
+        changes["variants"] = d["variants"]
+    ems = list(experiment.experiment_metrics.all())
+    for role, field in (("primary", "primary_metric"), ("secondary", "secondary_metrics"),
+                        ("guardrail", "guardrail_metrics")):  # fmt: skip
+        chosen = d[field] if role != "primary" else [d[field]]
+        if sorted(m.pk for m in chosen) != sorted(em.metric_id for em in ems if em.role == role):
+            changes[field] = list(chosen) if role != "primary" else d[field]
+    return changes
+
+
+def edit(request, key: str):
+    experiment = get_object_or_404(selectors.experiment_list(), key=key)
+    if not can_edit_product(request.user, experiment.product):
+        raise PermissionDenied(
+            f"You can view this experiment but not edit it: only the {experiment.product.name} team and ops leads can."
+        )
+    products = Product.objects.filter(pk=experiment.product_id)
+    metrics = selectors.metric_list(product=experiment.product)
+    if request.method == "POST":
+        form = ExperimentEditForm(request.POST, products=products, metrics=metrics)
+        if form.is_valid():
+            changes = _edit_changes(experiment, form.cleaned_data)
+            try:
+                if changes:
+                    services.experiment_update(experiment=experiment, by=request.user, **changes)
+            except ValidationError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(request, "Saved." if changes else "Nothing changed.")
+                return redirect(experiment.get_absolute_url())
+    else:
+        form = ExperimentEditForm(initial=ExperimentEditForm.initial_for(experiment), products=products,
+                                  metrics=metrics)  # fmt: skip
+    return render(request, "experiments/edit.html", {"form": form, "experiment": experiment})
 
 
 # ---------------------------------------------------------------------------------------------

@@ -116,11 +116,14 @@ def test_pm_reads_experiment_results_and_starts_one_from_a_template(journey, cel
     # The results card polls its fragment until the worker has stored the snapshot.
     page.wait_for_function(
         "() => document.querySelector('#results') && document.querySelector('#results').innerText.includes('units')"
-        " && !document.querySelector('#results [data-poll-url], #results[data-poll-url]')",
+        " && !document.querySelector('#results-live[data-poll-url], #results [data-poll-url]')",
         timeout=60_000,
     )
     results = page.locator("#results").inner_text()
     assert "Order conversion" in results and "Treatment" in results
+    # the exposures card came with the results (it used to keep saying "No exposures yet")
+    assert "No exposures yet" not in page.locator("#results-live").inner_text()
+    assert page.locator("#exposure-chart").count() == 1
     journey.wait_for_charts()
     journey.screenshot("experiment-results")
     journey.assert_accessible()

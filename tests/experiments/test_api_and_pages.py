@@ -183,3 +183,77 @@ def test_global_search_finds_experiments_and_admin_lists(client, pm, product, ad
     client.force_login(admin_user)
     for name in ("experiment", "experimenttemplate", "bestpractice", "metric", "resultsnapshot"):
         assert client.get(f"/admin/experiments/{name}/").status_code == 200, name
+
+
+def test_exposures_card_follows_the_polled_results_regression(client, pm, product, running):
+    """Regression: with 600 simulated units the page kept saying "No exposures yet" after the
+    worker's refresh landed, because only the results card was polled; the charts were not."""
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from experiments.simulate import Effect, simulate
+
+    started = timezone.now() - timedelta(days=2)
+    Experiment.objects.filter(pk=running.pk).update(started_at=started)
+    running.refresh_from_db()
+    effects = {"control": Effect(rates={"order_completed": 0.1}), "treatment": Effect(rates={"order_completed": 0.1})}
+    simulate(running, units=600, start=started, days=1, effects=effects, pre_period=False)
+    client.force_login(pm)
+    before = client.get(reverse("experiments:detail", args=["api-exp"])).content.decode()
+    assert "No exposures yet" not in before  # nothing computed yet is not "no exposures"
+    assert "Exposures not counted yet" in before
+    services.results_request(experiment=running, by=pm)
+    pending = client.get(reverse("experiments:detail", args=["api-exp"])).content.decode()
+    assert 'id="results-live" data-poll-url="/experiments/api-exp/results"' in pending
+    services.results_compute(experiment=running, snapshot=running.snapshots.get(status="queued"))
+    fragment = client.get(reverse("experiments:results", args=["api-exp"])).content.decode()
+    assert fragment.startswith('<div id="results-live"') and "data-poll-url" not in fragment
+    assert "600 units" in fragment and "exposure-chart" in fragment
+    assert "No exposures yet" not in fragment and "Exposures not counted yet" not in fragment
+
+
+def test_stale_no_exposures_snapshot_is_refreshed_in_the_background(client, pm, running):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from experiments.models import ResultSnapshot
+
+    empty = services.results_compute(experiment=running)
+    assert empty.units == 0
+    client.force_login(pm)
+    client.get(reverse("experiments:detail", args=["api-exp"]))
+    assert not running.snapshots.filter(status="queued").exists()  # fresh: nothing to recheck
+    ResultSnapshot.objects.filter(pk=empty.pk).update(computed_at=timezone.now() - timedelta(minutes=10))
+    services.assignment_get(experiment=running, unit_id="user-1")
+    body = client.get(reverse("experiments:detail", args=["api-exp"])).content.decode()
+    assert running.snapshots.filter(status="queued").count() == 1
+    assert "data-poll-url" in body
+    client.get(reverse("experiments:detail", args=["api-exp"]))
+    assert running.snapshots.filter(status="queued").count() == 1  # one pending refresh at most
+
+
+def test_metrics_page_defines_a_ratio_metric(client, pm, product):
+    from experiments.models import Metric
+
+    client.force_login(pm)
+    data = {
+        "product": product.pk,
+        "key": "revenue_per_order",
+        "name": "Revenue per order",
+        "kind": "ratio",
+        "event": "order_completed",
+        "value_property": "amount",
+        "window_hours": 168,
+        "direction": "higher",
+    }
+    response = client.post(reverse("experiments:metrics"), data)
+    assert response.status_code == 200
+    assert "A ratio metric needs a denominator event" in response.content.decode()
+    response = client.post(reverse("experiments:metrics"), {**data, "denominator_event": "order_completed"})
+    assert response.status_code == 302
+    metric = Metric.objects.get(key="revenue_per_order")
+    assert metric.kind == "ratio" and metric.denominator_event == "order_completed"
+    listing = client.get(reverse("experiments:metrics")).content.decode()
+    assert "divided by the number of &#x27;order_completed&#x27; events" in listing

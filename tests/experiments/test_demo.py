@@ -25,4 +25,7 @@ def test_seed_small_is_idempotent_and_covers_states(db):
     assert {"draft", "running", "decided"} <= statuses
     shipped = Experiment.objects.get(key="express-checkout")
     assert shipped.decision == "shipped" and shipped.learnings
-    assert shipped.snapshots.filter(status="ready").exists()
+    snapshot = shipped.snapshots.filter(status="ready").latest("computed_at")
+    ratio = next(r for r in snapshot.results if r["metric"] == "revenue_per_order")
+    assert ratio["kind"] == "ratio" and ratio["enough_data"] is True
+    assert 40 < ratio["control_mean"] < 90  # average order value around the simulated 62

@@ -4,6 +4,7 @@ import time
 from datetime import timedelta
 
 import pytest
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from analytics.services import events_ingest
@@ -62,6 +63,63 @@ def test_sql_summaries_are_exact_and_multi_exposed_units_excluded(pm, product):
     assert (rev_c.sum, rev_c.sum_squares, rev_c.pre_sum, rev_c.sum_products) == (15, 225, 7, 105)
     assert (rev_t.sum, rev_t.sum_squares) == (20, 400)
     assert sum(d["units"] for d in daily) == 5
+
+
+def test_ratio_metric_sums_numerator_denominator_and_cross_products(pm, product):
+    per_order = MetricFactory(product=product, key="rev_per_order", name="Revenue per order", kind="ratio",
+                              event="order_completed", value_property="amount",
+                              denominator_event="order_completed", window_hours=48)  # fmt: skip
+    exp = _started(make_experiment(by=pm, product=product, key="ratio", secondary=[per_order]), days_ago=5)
+    t0 = exp.started_at + timedelta(hours=1)
+    x = "$exposure"
+    events = [
+        _event(x, "a1", t0, experiment="ratio", variant="control"),
+        _event(x, "a2", t0, experiment="ratio", variant="control"),
+        _event(x, "a3", t0, experiment="ratio", variant="control"),
+        _event(x, "b1", t0, experiment="ratio", variant="treatment"),
+        _event(x, "b2", t0, experiment="ratio", variant="treatment"),
+        _event("order_completed", "a1", t0 + timedelta(hours=2), amount=10),
+        _event("order_completed", "a1", t0 + timedelta(hours=3), amount=30),
+        _event("order_completed", "a2", t0 + timedelta(hours=1), amount=20),
+        _event("order_completed", "a2", t0 - timedelta(days=1), amount=500),  # before exposure: not counted
+        _event("order_completed", "a3", t0 + timedelta(hours=4), amount=5),
+        _event("order_completed", "b1", t0 + timedelta(hours=1), amount=60),
+        _event("order_completed", "b1", t0 + timedelta(hours=50), amount=900),  # after the 48 h window
+        _event("order_completed", "b2", t0 + timedelta(hours=5), amount=15),
+        _event("order_completed", "b2", t0 + timedelta(hours=6), amount="n/a"),  # an order without a number
+    ]
+    events_ingest(product=product, events=events)
+    specs = [engine.MetricSpec.of(em) for em in exp.experiment_metrics.select_related("metric")]
+    summaries, counts, _multi, _daily = engine.summarise(
+        product_id=product.pk, key="ratio", start=exp.started_at, end=timezone.now(), metrics=specs,
+        variants=["control", "treatment"],
+    )  # fmt: skip
+    ratio_c, ratio_t = summaries["control"][1], summaries["treatment"][1]
+    # control units (revenue, orders): a1 (40, 2), a2 (20, 1), a3 (5, 1)
+    assert (ratio_c.n, ratio_c.sum, ratio_c.sum_squares) == (3, 65, 40 * 40 + 20 * 20 + 5 * 5)
+    assert (ratio_c.pre_sum, ratio_c.pre_sum_squares, ratio_c.sum_products) == (4, 4 + 1 + 1, 40 * 2 + 20 + 5)
+    # treatment units: b1 (60, 1), b2 (15, 2)
+    assert (ratio_t.n, ratio_t.sum, ratio_t.sum_squares) == (2, 75, 60 * 60 + 15 * 15)
+    assert (ratio_t.pre_sum, ratio_t.pre_sum_squares, ratio_t.sum_products) == (3, 1 + 4, 60 * 1 + 15 * 2)
+    row = engine.compare(specs[1], ratio_c, ratio_t, engine="fixed", alpha=0.05)
+    assert row["control_mean"] == 16.25 and row["treatment_mean"] == 25.0
+    assert row["cuped"] is False and row["enough_data"] is True
+    assert row["lift"] == pytest.approx(25 / 16.25 - 1)
+
+
+def test_ratio_metric_needs_a_denominator(pm, product):
+    with pytest.raises(ValidationError) as exc:
+        services.metric_create(by=pm, product=product, key="rpo", name="Revenue per order", kind="ratio",
+                               event="order_completed", value_property="amount")  # fmt: skip
+    assert "denominator_event" in exc.value.message_dict
+    with pytest.raises(ValidationError) as exc:
+        services.metric_create(by=pm, product=product, key="conv", name="Conversion", event="order_completed",
+                               denominator_event="checkout_started")  # fmt: skip
+    assert "denominator_event" in exc.value.message_dict
+    metric = services.metric_create(by=pm, product=product, key="rpo", name="Revenue per order", kind="ratio",
+                                    event="order_completed", value_property="amount",
+                                    denominator_event="order_completed")  # fmt: skip
+    assert metric.definition.startswith("Sum of 'amount' of 'order_completed' events divided by the number of")
 
 
 def test_clear_winner_explained_and_guardrail_and_health(pm, product):
@@ -127,3 +185,31 @@ def test_refresh_runs_on_a_real_worker(celery_worker_thread, pm, product):
     assert snapshot.status == ResultSnapshot.Status.READY
     assert snapshot.units == 400
     assert snapshot.results[0]["enough_data"] is True
+
+
+def test_summary_never_loops_over_units_when_fresh_events_are_unanalysed(pm, product):
+    """Regression (slow demo seed): events ingested since the last ANALYZE are estimated at one
+    row, and the planner chose a nested loop re-scanning the product's events once per unit."""
+    from django.db import connection, transaction
+
+    exp = _started(make_experiment(by=pm, product=product, key="fresh"), days_ago=3)
+    effects = {"control": Effect(rates={"order_completed": 0.3}), "treatment": Effect(rates={"order_completed": 0.3})}
+    simulate(exp, units=300, start=exp.started_at, days=2, effects=effects, pre_period=False)
+    statements = []
+
+    def capture(execute, sql, params, many, context):
+        statements.append((sql, params))
+        return execute(sql, params, many, context)
+
+    specs = [engine.MetricSpec.of(em) for em in exp.experiment_metrics.select_related("metric")]
+    with connection.execute_wrapper(capture):
+        engine.summarise(product_id=product.pk, key="fresh", start=exp.started_at, end=timezone.now(), metrics=specs)
+    settings = [(sql, params) for sql, params in statements if sql.startswith("SET LOCAL")]
+    summary = next((sql, params) for sql, params in statements if "analytics_event" in sql)
+    assert len(settings) >= 3
+    with transaction.atomic(), connection.cursor() as cursor:
+        for sql, params in settings:
+            cursor.execute(sql, params)  # as in the summary's transaction
+        cursor.execute("EXPLAIN " + summary[0], summary[1])
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Nested Loop" not in plan and "Hash Join" in plan

@@ -16,6 +16,7 @@ from experiments.stats import (
     CovariateStats,
     MeanStats,
     ProportionStats,
+    RatioStats,
     bayesian,
     benjamini_hochberg,
     cuped,
@@ -130,6 +131,67 @@ def test_bayesian_inverse_metric_flips_win_and_risk():
     assert close(down.chance_to_win, 1 - up.chance_to_win)
     assert close(down.risk_control, up.risk_treatment)
     assert close(down.risk_treatment, up.risk_control)
+
+
+# Revenue per order: per unit, the numerator is its revenue and the denominator its orders.
+RATIO_C = RatioStats(12000, 219299.23, 20553900.1141, 3605.0, 4709.0, 286260.63)
+RATIO_T = RatioStats(12000, 226385.76, 21513041.845, 3599.0, 4623.0, 291503.6)
+
+
+def test_ratio_delta_method_variance_by_hand():
+    # mu_m = 219299.23 / 12000, mu_d = 3605 / 12000; sample (n-1) moments of the per-unit sums
+    n, mu_m, mu_d = 12000, 219299.23 / 12000, 3605.0 / 12000
+    var_m = (20553900.1141 - 219299.23**2 / n) / (n - 1)
+    var_d = (4709.0 - 3605.0**2 / n) / (n - 1)
+    cov = (286260.63 - 219299.23 * 3605.0 / n) / (n - 1)
+    by_hand = var_m / mu_d**2 - 2 * cov * mu_m / mu_d**3 + mu_m**2 * var_d / mu_d**4
+    assert close(RATIO_C.mean, 219299.23 / 3605.0)
+    assert close(RATIO_C.variance, by_hand)
+    # gbstats RatioStatistic on the same sums
+    assert close(RATIO_C.mean, 60.83196393897365)
+    assert close(RATIO_C.variance, 2910.7568666770276)
+    assert close(RATIO_T.mean, 62.9024062239511)
+    assert close(RATIO_T.variance, 2902.195462641528)
+
+
+def test_ratio_frequentist_and_bayesian_match_gbstats():
+    r = frequentist(RATIO_C, RATIO_T)
+    assert close(r.lift, 0.03403543385603174)
+    assert close(r.se, 0.011637935053853798)
+    assert close(r.ci_low, 0.011224349793218662)
+    assert close(r.ci_high, 0.05684651791884482)
+    assert close(r.p_value, 0.003453048714246121)
+    s = frequentist(RATIO_C, RATIO_T, sequential=True)
+    assert close(s.ci_low, -0.002602701478169482)
+    assert close(s.ci_high, 0.07067356919023296)
+    assert close(s.p_value, 0.09690195946077872)
+    b = bayesian(RATIO_C, RATIO_T)
+    assert close(b.ci_low, 0.011225500296062077)
+    assert close(b.ci_high, 0.0568453674160014)
+    assert close(b.chance_to_win, 0.9982750890392009)
+    assert close(b.risk_control, 0.03404122562423738)
+    assert close(b.risk_treatment, 5.79176820563514e-06)
+    inverse = bayesian(RATIO_C, RATIO_T, inverse=True)
+    assert close(inverse.chance_to_win, 0.0017249109607990754)
+    # a second, smaller pair: 2,000 units, revenue per order 62.50 vs 64.34
+    small = frequentist(
+        RatioStats(2000, 31250.0, 2493750.0, 500.0, 700.0, 40100.0),
+        RatioStats(2050, 34100.0, 2741000.0, 530.0, 745.0, 43900.0),
+    )
+    assert close(small.lift, 0.029433962264150976)
+    assert close(small.ci_low, -0.009509794668331)
+    assert close(small.ci_high, 0.06837771919663295)
+    assert close(small.p_value, 0.13847085739955456)
+
+
+def test_ratio_without_denominator_is_not_enough_data():
+    empty = RatioStats(100, 0.0, 0.0, 0.0, 0.0, 0.0)
+    r = frequentist(empty, RATIO_T)
+    assert r.enough_data is False
+    assert r.reason == "Not enough data: the denominator of the ratio is 0 in control."
+    b = bayesian(RATIO_C, empty)
+    assert b.enough_data is False and b.lift is None
+    assert b.reason == "Not enough data: the denominator of the ratio is 0 in treatment."
 
 
 def test_cuped_matches_gbstats_regression_adjustment():
