@@ -124,6 +124,20 @@ def _set_variants(experiment: Experiment, variants: list[dict[str, Any]]) -> Non
         variant.save()
 
 
+def _rename_variants(experiment: Experiment, variants: Sequence[dict[str, Any]]) -> None:
+    """A running experiment's variants keep their keys and weights; names and descriptions may
+    still be corrected."""
+    wanted = {str(v.get("key")): v for v in variants}
+    for variant in experiment.variants.all():
+        given = wanted[variant.key]
+        name = str(given.get("name", variant.name)).strip() or variant.name
+        description = str(given.get("description", variant.description)).strip()
+        if (name, description) != (variant.name, variant.description):
+            variant.name, variant.description = name, description
+            variant.full_clean()
+            variant.save(update_fields=["name", "description"])
+
+
 def _metric_for(product: Product, metric: Metric | str, field: str) -> Metric:
     if isinstance(metric, Metric):
         if metric.product_id not in (None, product.pk):
@@ -302,6 +316,7 @@ def experiment_update(
             wanted = [(str(v.get("key")), round(float(v.get("weight", -1)), 9)) for v in variants]
             if current != wanted:
                 raise ValidationError({"variants": FROZEN_MESSAGE})
+            _rename_variants(experiment, variants)  # labels only: assignment hashes keys and weights
         else:
             _set_variants(experiment, _clean_variants(variants))
     if any(m is not None for m in (primary_metric, secondary_metrics, guardrail_metrics)):

@@ -78,6 +78,19 @@ def test_lifecycle_and_frozen_variants(pm, product):
             experiment=exp, by=pm, variants=[{"key": "control", "weight": 0.5}, {"key": "treatment", "weight": 0.5}]
         )
     assert err.value.message_dict["variants"] == [services.FROZEN_MESSAGE]
+    # Same keys and weights: the labels may still be corrected while it runs.
+    services.experiment_update(
+        experiment=exp,
+        by=pm,
+        variants=[
+            {"key": "control", "weight": 0.3, "name": "Current checkout"},
+            {"key": "treatment", "weight": 0.7, "name": "Express checkout", "description": "saved card"},
+        ],
+    )
+    assert [(v.key, v.name, v.description, v.weight) for v in exp.variants.all()] == [
+        ("control", "Current checkout", "", 0.3),
+        ("treatment", "Express checkout", "saved card", 0.7),
+    ]
     with pytest.raises(ValidationError) as err:
         services.experiment_start(experiment=exp, by=pm)
     assert err.value.message_dict["status"] == ["Only a draft can start; this experiment is running."]
