@@ -155,43 +155,75 @@ def _choose_k(matrix, *, seed: int, max_k: int = 12, sample: int = 1500) -> int:
     return best_k
 
 
+def tfidf_distinct(texts: Sequence[str], *, min_df: int = 1, max_df: float = 1.0, max_features: int = 50_000):
+    """TF-IDF (sublinear tf, smooth idf, L2 rows) of the *distinct* texts, with document
+    frequencies counted over all texts — the same vectors TfidfVectorizer gives each text,
+    computed once per distinct text. Returns (matrix of distinct texts, vocabulary,
+    index of each text's row, how many times each distinct text occurs)."""
+    import numpy as np
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
+
+    distinct, inverse, counts = np.unique(np.asarray(texts, dtype=object), return_inverse=True, return_counts=True)
+    counter = CountVectorizer(analyzer=terms_of, dtype=np.float32)
+    matrix = counter.fit_transform(distinct.tolist())  # raises ValueError when no text has a term
+    vocab = counter.get_feature_names_out()
+    weights = counts.astype(np.float32)
+    present = matrix.copy()
+    present.data[:] = 1
+    df = np.asarray(present.T @ weights).ravel()
+    keep = (df >= min_df) & (df <= max_df * len(texts))
+    if keep.sum() > max_features:
+        totals = np.asarray(matrix.T @ weights).ravel()
+        keep[np.argsort(-np.where(keep, totals, -1))[max_features:]] = False
+    if not keep.any():
+        raise ValueError("no terms left after document-frequency filtering")
+    columns = np.flatnonzero(keep)
+    matrix, vocab, df = matrix[:, columns].tocsr(), vocab[columns], df[columns]
+    matrix.data = 1 + np.log(matrix.data)
+    idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+    matrix = normalize(matrix.multiply(idf).tocsr(), copy=False)
+    return matrix.astype(np.float32), vocab, inverse.ravel(), weights
+
+
 def cluster_texts(
     texts: Sequence[str], *, k: int | None = None, seed: int = 0, merge_threshold: float = MERGE_THRESHOLD
 ) -> list[Cluster]:
-    """TF-IDF + k-means; clusters whose centroids are near-identical are merged."""
+    """TF-IDF + k-means over distinct texts weighted by how often each occurs (feedback
+    repeats itself); clusters whose centroids are near-identical are merged."""
     import numpy as np
     from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
 
     n = len(texts)
     if n == 0:
         return []
     if n < 4:
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
-    vectorizer = TfidfVectorizer(
-        analyzer=terms_of, min_df=2 if n >= 20 else 1, max_df=0.5 if n >= 20 else 1.0, sublinear_tf=True,
-        max_features=50_000, dtype=np.float32,
-    )  # fmt: skip
     try:
-        matrix = vectorizer.fit_transform(texts)
+        matrix, vocab, inverse, weights = tfidf_distinct(
+            texts, min_df=2 if n >= 20 else 1, max_df=0.5 if n >= 20 else 1.0
+        )
     except ValueError:  # no usable terms at all
         return [Cluster({}, list(range(n)))]
-    k = min(k or max(2, min(14, round(math.sqrt(n / 8)))), n)
+    rows = matrix.shape[0]
+    k = min(k or max(2, min(14, round(math.sqrt(n / 8)))), rows)
     if k <= 1:
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
     model = (
         MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048)
-        if n > 2000
+        if rows > 2000
         else KMeans(n_clusters=k, random_state=seed, n_init=3)
     )
-    labels = model.fit_predict(matrix)
-    vocab = vectorizer.get_feature_names_out()
+    row_labels = model.fit_predict(matrix, sample_weight=weights)
+    labels = row_labels[inverse]
     clusters: list[Cluster] = []
     for c in range(k):
         idx = np.flatnonzero(labels == c)
         if len(idx) == 0:
             continue
-        mean = np.asarray(matrix[idx].mean(axis=0)).ravel()
+        in_cluster = np.flatnonzero(row_labels == c)
+        w = weights[in_cluster]
+        mean = np.asarray(matrix[in_cluster].T @ w).ravel() / w.sum()
         clusters.append(Cluster(_top_terms(mean, vocab), idx.tolist()))
     return merge_similar(clusters, threshold=merge_threshold)
 
@@ -273,3 +305,77 @@ def near_duplicate_of(text: str, candidates: Sequence[tuple[int, str]], threshol
         if sim >= best:
             best_id, best = key, sim
     return best_id
+
+
+@dataclass
+class DupCandidate:
+    """One text in a near-duplicate search: `group` is who sent it (account, else source)."""
+
+    pk: int
+    group: tuple
+    created: object  # datetime
+    shingles: frozenset[str]
+
+
+def near_duplicates(
+    probes: Sequence[DupCandidate],
+    pool: Sequence[DupCandidate],
+    *,
+    window_for,
+    threshold: float = NEAR_DUPLICATE_THRESHOLD,
+) -> dict[int, int]:
+    """probe pk → pk of the most similar earlier pool text of the same group (word 3-shingle
+    Jaccard ≥ threshold, created within `window_for(probe)`); ties go to the earliest.
+
+    A prefix-filtered similarity join, exact (no false negatives), not all pairs: with the
+    shingles of every set sorted rarest first, two sets with Jaccard ≥ t always share a
+    shingle among the first |s| − ⌈t·|s|⌉ + 1 of each. So only pool texts sharing one of
+    those few rare shingles with the probe are compared.
+    """
+    # Any fixed order is correct; rarest first keeps candidate lists short. Counted over
+    # distinct texts (repeated texts would only repeat the counts).
+    df: Counter = Counter()
+    for shingle_set in {c.shingles for c in pool} | {c.shingles for c in probes}:
+        df.update(shingle_set)
+
+    def prefix(shingles: frozenset[str]) -> list[str]:
+        ordered = sorted(shingles, key=lambda s: (df[s], s))
+        return ordered[: len(ordered) - math.ceil(threshold * len(ordered) - 1e-9) + 1]
+
+    index: dict[tuple, list[DupCandidate]] = {}
+    prefixes: dict[frozenset, list[str]] = {}
+    for c in pool:
+        if not c.shingles:
+            continue
+        p = prefixes.get(c.shingles)
+        if p is None:
+            p = prefixes[c.shingles] = prefix(c.shingles)
+        for s in p:
+            index.setdefault((c.group, s), []).append(c)
+    out: dict[int, int] = {}
+    for probe in probes:
+        if not probe.shingles:
+            continue
+        p = prefixes.get(probe.shingles)
+        if p is None:
+            p = prefixes[probe.shingles] = prefix(probe.shingles)
+        window = window_for(probe)
+        size = len(probe.shingles)
+        seen: set[int] = set()
+        best_pk, best = None, threshold
+        for s in p:
+            for c in index.get((probe.group, s), ()):
+                if c.pk >= probe.pk or c.pk in seen:
+                    continue
+                seen.add(c.pk)
+                other = len(c.shingles)
+                if min(size, other) < threshold * max(size, other):  # length filter
+                    continue
+                if abs(c.created - probe.created) > window:
+                    continue
+                sim = len(probe.shingles & c.shingles) / len(probe.shingles | c.shingles)
+                if sim > best or (sim == best and (best_pk is None or c.pk < best_pk)):
+                    best_pk, best = c.pk, sim
+        if best_pk is not None:
+            out[probe.pk] = best_pk
+    return out
