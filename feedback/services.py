@@ -889,6 +889,13 @@ def themes_recluster(
                 in_memory[pk].theme_id = theme.pk
             elif items[m][2] != theme.pk:
                 moves.append((pk, theme.pk))
+    clustered = {items[m][0] for cluster in clusters for m in cluster.members}
+    for pk, _text, theme_id in items:  # too far from every theme: unthemed
+        if pk not in clustered:
+            if pk in in_memory:
+                in_memory[pk].theme_id = None
+            elif theme_id is not None:
+                moves.append((pk, None))
     bulk_update_rows(FeedbackItem._meta.db_table, [("theme_id", "bigint")], moves)  # one UPDATE
     if changed_themes:
         Theme.objects.bulk_update(changed_themes, ["terms", "label", "size", "updated_at"])

@@ -56,15 +56,28 @@ DOMAIN_STOP_WORDS = {
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | DOMAIN_STOP_WORDS)
 TOKEN_RE = re.compile(r"[a-z][a-z0-9']+")
 MAX_TERMS = 40
-ASSIGN_THRESHOLD = 0.12
+ASSIGN_THRESHOLD = 0.12  # a new item joins the nearest theme at this cosine or more
+JOIN_THRESHOLD = 0.1  # a clustered item this far from its theme's centroid stays unthemed
 MATCH_THRESHOLD = 0.3
-MERGE_THRESHOLD = 0.22
+MERGE_THRESHOLD = 0.14  # k-means over-splits a topic by phrasing; clusters this close are merged
+OVER_CLUSTERS = 16
 NEAR_DUPLICATE_THRESHOLD = 0.8
+
+
+def stem(word: str) -> str:
+    """Plural to singular, enough that "invoices" and "invoice" are one term."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and (word.endswith(("sses", "xes", "shes", "ches"))):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def tokens(text: str) -> list[str]:
     words = [w.strip("'") for w in TOKEN_RE.findall((text or "").lower())]
-    return [w for w in words if len(w) > 2 and w not in STOP_WORDS]
+    return [stem(w) for w in words if len(w) > 2 and w not in STOP_WORDS]
 
 
 def terms_of(text: str) -> list[str]:
@@ -206,7 +219,8 @@ def cluster_texts(
     except ValueError:  # no usable terms at all
         return [Cluster({}, list(range(n)))]
     rows = matrix.shape[0]
-    k = min(k or max(2, min(14, round(math.sqrt(n / 8)))), rows)
+    forced = k is not None
+    k = min(k or OVER_CLUSTERS, rows)
     if k <= 1:
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
     model = (
@@ -215,17 +229,52 @@ def cluster_texts(
         else KMeans(n_clusters=k, random_state=seed, n_init=3)
     )
     row_labels = model.fit_predict(matrix, sample_weight=weights)
-    labels = row_labels[inverse]
+    groups = [np.flatnonzero(row_labels == c) for c in range(k)]
+    groups = [g for g in groups if len(g)]
+    if not forced:
+        groups = _merge_groups(matrix, weights, groups, threshold=merge_threshold)
     clusters: list[Cluster] = []
-    for c in range(k):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) == 0:
-            continue
-        in_cluster = np.flatnonzero(row_labels == c)
-        w = weights[in_cluster]
-        mean = np.asarray(matrix[in_cluster].T @ w).ravel() / w.sum()
-        clusters.append(Cluster(_top_terms(mean, vocab), idx.tolist()))
-    return merge_similar(clusters, threshold=merge_threshold)
+    members_of_row: dict[int, int] = {}
+    for number, group in enumerate(groups):
+        mean = np.asarray(matrix[group].T @ weights[group]).ravel() / weights[group].sum()
+        norm = float(np.linalg.norm(mean)) or 1.0
+        similarity = np.asarray(matrix[group] @ (mean / norm)).ravel()
+        for row, sim in zip(group.tolist(), similarity.tolist(), strict=True):
+            if forced or sim >= JOIN_THRESHOLD:  # else: unthemed (praise, one-off remarks)
+                members_of_row[row] = number
+        clusters.append(Cluster(_top_terms(mean, vocab), []))
+    for index, row in enumerate(inverse.tolist()):
+        number = members_of_row.get(row)
+        if number is not None:
+            clusters[number].members.append(index)
+    return [c for c in clusters if c.members]
+
+
+def _merge_groups(matrix, weights, groups: list, *, threshold: float) -> list:
+    """Average-linkage merging of k-means clusters: repeatedly join the two clusters whose
+    mean vectors are most similar (cosine) while that is >= threshold. One topic written
+    several ways ("Proration on upgrades", "Upgrade charges …") comes back together; two
+    topics that only share a word stay apart."""
+    import numpy as np
+
+    def unit_mean(group):
+        mean = np.asarray(matrix[group].T @ weights[group]).ravel()
+        return mean / (float(np.linalg.norm(mean)) or 1.0)
+
+    groups = list(groups)
+    means = [unit_mean(g) for g in groups]
+    while len(groups) > 1:
+        stacked = np.vstack(means)
+        sims = stacked @ stacked.T
+        np.fill_diagonal(sims, -1.0)
+        a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[a, b] < threshold:
+            break
+        a, b = min(a, b), max(a, b)
+        groups[a] = np.concatenate([groups[a], groups[b]])
+        means[a] = unit_mean(groups[a])
+        del groups[b], means[b]
+    return groups
 
 
 def _top_terms(weights, vocab) -> dict[str, float]:
@@ -244,24 +293,6 @@ def _centroid_terms_from_texts(texts: Sequence[str]) -> dict[str, float]:
     top = dict(total.most_common(MAX_TERMS))
     norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
     return {t: round(v / norm, 5) for t, v in top.items()}
-
-
-def merge_similar(clusters: list[Cluster], threshold: float = MERGE_THRESHOLD) -> list[Cluster]:
-    clusters = sorted(clusters, key=lambda c: -len(c.members))
-    merged: list[Cluster] = []
-    for cluster in clusters:
-        target = next((m for m in merged if cosine(m.terms, cluster.terms) >= threshold), None)
-        if target is None:
-            merged.append(cluster)
-            continue
-        a, b = len(target.members), len(cluster.members)
-        combined = Counter({t: w * a for t, w in target.terms.items()})
-        combined.update({t: w * b for t, w in cluster.terms.items()})
-        top = dict(combined.most_common(MAX_TERMS))
-        norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
-        target.terms = {t: round(v / norm, 5) for t, v in top.items()}
-        target.members.extend(cluster.members)
-    return merged
 
 
 def match_clusters(

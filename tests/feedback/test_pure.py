@@ -173,3 +173,36 @@ def test_snippet_marks_terms_after_escaping():
     html = snippet("<b>Promo</b> code & promotions: PROMO", ["promo code"])
     assert html == "&lt;b&gt;<mark>Promo</mark>&lt;/b&gt; <mark>code</mark> &amp; promotions: <mark>PROMO</mark>"
     assert snippet("a \x01b\x02", None) == "a <mark>b</mark>"  # search markers, as before
+
+
+def test_demo_themes_come_back_as_one_theme_each_with_readable_labels():
+    """The demo generator's recurring themes (several phrasings × several complaints each):
+    per product, the items written for one theme land >= 80% in one theme, a theme is
+    >= 80% one topic, and its label uses the topic's own words. Praise is not a theme."""
+    from collections import Counter, defaultdict
+    from datetime import datetime
+
+    from feedback import demo
+
+    rows = defaultdict(list)
+    for item, truth in demo.generate_labelled(3000, seed=7, today=datetime(2026, 3, 1)):
+        rows[item["product"]].append((item["text"], truth))
+    for product, pairs in rows.items():
+        clusters = themes.cluster_texts([text for text, _truth in pairs], seed=0)
+        theme_of = {m: number for number, c in enumerate(clusters) for m in c.members}
+        landed: dict[str, Counter] = defaultdict(Counter)
+        topics: dict[int, Counter] = defaultdict(Counter)
+        for index, (_text, truth) in enumerate(pairs):
+            key = truth[1] if truth else "praise"
+            landed[key][theme_of.get(index)] += 1
+            if index in theme_of:
+                topics[theme_of[index]][key] += 1
+        for key in demo.THEMES[product]:
+            number, count = landed[key].most_common(1)[0]
+            assert number is not None and count >= 0.8 * sum(landed[key].values()), (product, key, landed[key])
+            phrasings, fillers = demo.THEMES[product][key]
+            vocabulary = {themes.stem(w) for w in themes.TOKEN_RE.findall(" ".join(phrasings + fillers).lower())}
+            label = clusters[number].label
+            assert 0 < len(label) <= 60 and set(themes.tokens(label)) & vocabulary, (product, key, label)
+        for counter in topics.values():
+            assert counter.most_common(1)[0][1] >= 0.8 * sum(counter.values()), (product, counter)
