@@ -1053,18 +1053,12 @@ def signals_refresh(*, product: Product | None = None, all_products: bool = Fals
     themes = {t.pk: t for t in themes_qs}
     if not themes:
         return {"themes": 0, "alerts": 0}
-    rows: dict[int, list] = defaultdict(list)
-    for theme_id, created_at, account_id, arr, sentiment in (
-        FeedbackItem.objects.filter(COUNTED, theme_id__in=list(themes))
-        .values_list("theme_id", "created_at", "account_id", "account__arr", "sentiment")
-        .iterator(chunk_size=10_000)
-    ):
-        rows[theme_id].append((signals_mod.week_start(created_at), account_id, arr, sentiment))
+    weeks = _theme_weeks(list(themes))
     week_rows, alerts = [], []
     recent = signals_mod.week_start(today) - timedelta(days=14)
     for theme_id, theme in themes.items():
-        series = signals_mod.with_trends(signals_mod.aggregate(rows.get(theme_id, [])), until=today)
-        theme.size = len(rows.get(theme_id, []))
+        series = signals_mod.with_trends(weeks.get(theme_id, {}), until=today)
+        theme.size = sum(w.volume for w in weeks.get(theme_id, {}).values())
         theme.score = signals_mod.score(series, today=today)
         theme.trend = _headline_trend(series, today)
         week_rows.extend(
@@ -1086,6 +1080,42 @@ def signals_refresh(*, product: Product | None = None, all_products: bool = Fals
         for theme, week in alerts:
             _spike_alert(theme=theme, week=week)
     return {"themes": len(themes), "weeks": len(week_rows), "alerts": len(alerts)}
+
+
+def _theme_weeks(theme_ids: list[int]) -> dict[int, dict]:
+    """Per theme and ISO week (UTC), set-based in SQL: counted items, unique asking accounts,
+    their ARR (each account once a week) and mean sentiment — what signals.aggregate computes,
+    without shipping every item to Python."""
+    out: dict[int, dict] = defaultdict(dict)
+    if not theme_ids:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT theme_id, week, sum(n), count(account_id), coalesce(sum(arr), 0),
+                   sum(sentiment_sum) / nullif(sum(sentiment_n), 0)
+            FROM (
+                SELECT i.theme_id, (date_trunc('week', i.created_at AT TIME ZONE 'UTC'))::date AS week,
+                       i.account_id, max(a.arr) AS arr, count(*) AS n,
+                       sum(i.sentiment) AS sentiment_sum, count(i.sentiment) AS sentiment_n
+                FROM feedback_feedbackitem i
+                LEFT JOIN feedback_customeraccount a ON a.id = i.account_id
+                WHERE i.theme_id = ANY(%s) AND i.duplicate_status NOT IN (%s, %s)
+                GROUP BY 1, 2, 3
+            ) per_account
+            GROUP BY 1, 2
+            """,
+            [theme_ids, DuplicateStatus.EXACT, DuplicateStatus.CONFIRMED],
+        )
+        for theme_id, week, volume, accounts, arr, sentiment in cursor.fetchall():
+            out[theme_id][week] = signals_mod.Week(
+                week,
+                volume=int(volume),
+                unique_accounts=int(accounts),
+                arr_demand=round(float(arr), 2),
+                mean_sentiment=None if sentiment is None else round(float(sentiment), 4),
+            )
+    return out
 
 
 def _headline_trend(series: list, today) -> float:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -206,6 +207,7 @@ def cluster_texts(
     repeats itself); clusters whose centroids are near-identical are merged."""
     import numpy as np
     from sklearn.cluster import KMeans, MiniBatchKMeans
+    from sklearn.exceptions import ConvergenceWarning
 
     n = len(texts)
     if n == 0:
@@ -214,7 +216,7 @@ def cluster_texts(
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
     try:
         matrix, vocab, inverse, weights = tfidf_distinct(
-            texts, min_df=2 if n >= 20 else 1, max_df=0.5 if n >= 20 else 1.0
+            texts, min_df=2 if n >= 20 else 1, max_df=0.8 if n >= 20 else 1.0
         )
     except ValueError:  # no usable terms at all
         return [Cluster({}, list(range(n)))]
@@ -228,7 +230,9 @@ def cluster_texts(
         if rows > 2000
         else KMeans(n_clusters=k, random_state=seed, n_init=3)
     )
-    row_labels = model.fit_predict(matrix, sample_weight=weights)
+    with warnings.catch_warnings():  # texts that differ only in stop words are one point: fewer clusters
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        row_labels = model.fit_predict(matrix, sample_weight=weights)
     groups = [np.flatnonzero(row_labels == c) for c in range(k)]
     groups = [g for g in groups if len(g)]
     if not forced:
