@@ -629,22 +629,41 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
         )  # fmt: skip
     if not probes:
         return out
-    lo = min(i.created_at for i in items) - timedelta(days=14)
-    hi = max(i.created_at for i in items) + timedelta(days=14)
-    near_pool = FeedbackItem.objects.filter(
-        created_at__range=(lo, hi), duplicate_of__isnull=True, pk__lt=max(p.pk for p in probes)
-    )
-    pool_filter = Q(account_id__in=account_ids) if account_ids else Q(pk__in=[])
-    source_ids = {i.source_id for i in items if not i.account_id}
-    if source_ids:
-        pool_filter |= Q(source_id__in=source_ids, account__isnull=True)
-    pool = [
-        themes_mod.DupCandidate(pk, group(account_id, source_id), created, shingles_of(text))
-        for pk, account_id, source_id, created, text in near_pool.filter(pool_filter)
-        .values_list("id", "account_id", "source_id", "created_at", "text")
-        .iterator(chunk_size=10_000)
-    ]
     account_window, source_window = timedelta(days=14), timedelta(days=1)
+    # The pool: earlier items of the same sender within the window of some probe. Windows are
+    # merged per sender and joined in SQL, so a batch of recent items reads recent items only.
+    windows: dict[tuple, list[list]] = defaultdict(list)
+    for probe in sorted(probes, key=lambda p: p.created):
+        window = account_window if probe.group[0] == "account" else source_window
+        spans = windows[probe.group]
+        lo, hi = probe.created - window, probe.created + window
+        if spans and lo <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], hi)
+        else:
+            spans.append([lo, hi])
+    pool: list[themes_mod.DupCandidate] = []
+    for kind, column, extra in (("account", "account_id", ""), ("source", "source_id", " AND p.account_id IS NULL")):
+        keys, los, his = [], [], []
+        for (group_kind, key), spans in windows.items():
+            if group_kind == kind:
+                for lo, hi in spans:
+                    keys.append(key)
+                    los.append(lo)
+                    his.append(hi)
+        if not keys:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.id, p.account_id, p.source_id, p.created_at, p.text "  # noqa: S608 - fixed names
+                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(key, lo, hi) "
+                f"JOIN feedback_feedbackitem p ON p.{column} = w.key AND p.created_at BETWEEN w.lo AND w.hi "
+                f"WHERE p.duplicate_of_id IS NULL AND p.id < %s{extra}",
+                [keys, los, his, max(p.pk for p in probes)],
+            )
+            pool.extend(
+                themes_mod.DupCandidate(pk, group(account_id, source_id), created, shingles_of(text))
+                for pk, account_id, source_id, created, text in cursor.fetchall()
+            )
     near = themes_mod.near_duplicates(
         probes, pool, window_for=lambda p: account_window if p.group[0] == "account" else source_window
     )
