@@ -146,29 +146,6 @@ class Cluster:
         return label_for(self.terms)
 
 
-def _choose_k(matrix, *, seed: int, max_k: int = 12, sample: int = 1500) -> int:
-    """The k with the best cosine silhouette on a sample (k-means on TF-IDF over-splits
-    otherwise: a fixed sqrt(n) rule gives several themes for one topic)."""
-    import numpy as np
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
-
-    n = matrix.shape[0]
-    if n < 30:
-        return max(1, min(3, n // 8))
-    rows = np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False)
-    data = matrix[rows]
-    best_k, best = 2, -1.0
-    for k in range(2, min(max_k, n // 10) + 1):
-        labels = KMeans(n_clusters=k, random_state=seed, n_init=2).fit_predict(data)
-        if len(set(labels)) < 2:
-            continue
-        value = silhouette_score(data, labels, metric="cosine", sample_size=min(1000, len(rows)), random_state=seed)
-        if value > best + 0.005:  # prefer fewer themes unless clearly better
-            best_k, best = k, value
-    return best_k
-
-
 def tfidf_distinct(texts: Sequence[str], *, min_df: int = 1, max_df: float = 1.0, max_features: int = 50_000):
     """TF-IDF (sublinear tf, smooth idf, L2 rows) of the *distinct* texts, with document
     frequencies counted over all texts — the same vectors TfidfVectorizer gives each text,
