@@ -76,7 +76,7 @@ THEMES: dict[str, dict[str, tuple[list[str], list[str]]]] = {
             ["are too aggressive", "go to the wrong contact", "cancel accounts too fast", "are confusing"],
         ),
         "proration": (
-            ["Proration on plan upgrades {x}", "Mid-cycle seat changes {x}", "Upgrade charges {x}"],
+            ["Proration on plan upgrades {x}", "Proration of mid-cycle seat changes {x}", "Upgrade charges {x}"],
             ["are confusing", "double charge us", "are not explained on the invoice", "are calculated wrong"],
         ),
     },
@@ -187,6 +187,14 @@ def _sentence(rng: random.Random, product: str, theme: str) -> str:
 
 def generate(n: int, *, seed: int = 7, today: datetime | None = None, weeks: int = 16, n_accounts: int = 150):
     """n believable feedback items over `weeks` weeks, with a spike in the last week."""
+    return [item for item, _theme in generate_labelled(n, seed=seed, today=today, weeks=weeks, n_accounts=n_accounts)]
+
+
+def generate_labelled(
+    n: int, *, seed: int = 7, today: datetime | None = None, weeks: int = 16, n_accounts: int = 150
+) -> list[tuple[dict, tuple[str, str] | None]]:
+    """`generate`'s items, each with the (product, theme key) it was written for, or None for
+    praise (no theme): the ground truth for checking the clustering."""
     rng = random.Random(seed)
     today = today or datetime.now(UTC).replace(hour=12, minute=0, second=0, microsecond=0)
     accts = accounts(rng, n_accounts)
@@ -210,16 +218,17 @@ def generate(n: int, *, seed: int = 7, today: datetime | None = None, weeks: int
             source, kind = "zendesk", "support"
         account = rng.choice(accts)
         text = _sentence(rng, product, theme)
+        truth: tuple[str, str] | None = (product, theme)
         rating = None
         if kind == "nps":
             base = {"enterprise": 9, "mid_market": 8.5, "smb": 7.5}[account["segment"]]
             rating = max(0, min(10, round(rng.gauss(base - (2 if spike else 0), 2.2))))
             if rating >= 9 and rng.random() < 0.6:
-                text = rng.choice(PRAISE)
+                text, truth = rng.choice(PRAISE), None
         elif kind == "csat":
             rating = max(1, min(5, round(rng.gauss(3.9, 1.1))))
             if rating >= 4 and rng.random() < 0.5:
-                text = rng.choice(PRAISE)
+                text, truth = rng.choice(PRAISE), None
         elif kind == "app_review":
             rating = max(1, min(5, round(rng.gauss(3.0, 1.3))))
         created = today - timedelta(days=days_ago, minutes=rng.randint(0, 600))
@@ -234,10 +243,10 @@ def generate(n: int, *, seed: int = 7, today: datetime | None = None, weeks: int
             "created_at": created.isoformat(),
         }  # fmt: skip
         if rng.random() < 0.01 and items:  # the same ticket forwarded twice
-            dup = dict(items[-1], external_id=f"{source}-{seed}-{i:06d}-fw")
+            dup = dict(items[-1][0], external_id=f"{source}-{seed}-{i:06d}-fw")
             dup["source"] = source
-            item = dup
-        items.append(item)
+            item, truth = dup, items[-1][1]
+        items.append((item, truth))
     return items
 
 

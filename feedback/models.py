@@ -178,17 +178,24 @@ class FeedbackItem(models.Model):
         null=True, blank=True, validators=[MinValueValidator(0), MaxValueValidator(10)]
     )
     account = models.ForeignKey(CustomerAccount, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
-    contact = models.ForeignKey(Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
+    contact = models.ForeignKey(
+        Contact, null=True, blank=True, on_delete=models.SET_NULL, related_name="items", db_index=False
+    )
     product = models.ForeignKey(
-        "portal.Product", null=True, blank=True, on_delete=models.SET_NULL, related_name="feedback_items"
+        "portal.Product",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="feedback_items",
+        db_index=False,  # (product, created_at) serves it
     )
     created_at = models.DateTimeField(db_index=True, help_text="When the customer said it")
     received_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     raw = models.JSONField(default=dict, blank=True)
-    text_hash = models.CharField(max_length=40, db_index=True, blank=True)
+    text_hash = models.CharField(max_length=40, blank=True)
 
-    state = models.CharField(max_length=20, choices=ItemState.choices, default=ItemState.PENDING, db_index=True)
+    state = models.CharField(max_length=20, choices=ItemState.choices, default=ItemState.PENDING)
     error = models.TextField(blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
     processed_at = models.DateTimeField(null=True, blank=True)
@@ -196,8 +203,12 @@ class FeedbackItem(models.Model):
     sentiment = models.FloatField(null=True, blank=True)
     area = models.ForeignKey(ProductArea, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
     area_method = models.CharField(max_length=10, blank=True, help_text="rule or learned")
-    theme = models.ForeignKey(Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="items")
-    duplicate_of = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    theme = models.ForeignKey(
+        Theme, null=True, blank=True, on_delete=models.SET_NULL, related_name="items", db_index=False
+    )  # (theme, created_at) serves it
+    duplicate_of = models.ForeignKey(
+        "self", null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_index=False
+    )
     duplicate_status = models.CharField(max_length=20, choices=DuplicateStatus.choices, blank=True, default="")
 
     class Meta:
@@ -205,9 +216,19 @@ class FeedbackItem(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["source", "external_id"], name="feedback_item_source_external_id")
         ]
+        # Lean on purpose: processing rewrites every item, and each index costs a write per
+        # item. Partial indexes hold only the few rows their queries look for.
         indexes = [
             models.Index(fields=["product", "created_at"]),
             models.Index(fields=["theme", "created_at"]),
+            models.Index(fields=["text_hash"], name="feedback_item_text_hash"),
+            models.Index(fields=["state"], name="feedback_item_unprocessed", condition=~models.Q(state="processed")),
+            models.Index(
+                fields=["duplicate_of"],
+                name="feedback_item_duplicate_of",
+                condition=models.Q(duplicate_of__isnull=False),
+            ),
+            models.Index(fields=["contact"], name="feedback_item_contact", condition=models.Q(contact__isnull=False)),
         ]
 
     def __str__(self) -> str:

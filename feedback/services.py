@@ -18,6 +18,7 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import connection, transaction
 from django.db.models import OuterRef, Q, Subquery
+from django.db.models.expressions import RawSQL
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.text import slugify
@@ -588,32 +589,32 @@ def _area_for(text: str, areas: list[ProductArea], rules=None) -> tuple[ProductA
 def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, str]]:
     """Exact: same normalised text, product and account (earliest item wins). Near: the same
     account (or, without one, the same source within a day) with near-identical wording
-    within 14 days — the same request arriving twice. Three queries for the whole batch."""
+    within 14 days — the same request arriving twice. Two queries for the whole batch; the
+    near search is a prefix-filtered similarity join (themes.near_duplicates), not all pairs."""
     out: dict[int, tuple[int | None, str]] = {}
+    account_ids = sorted({i.account_id for i in items if i.account_id})
     first_by_hash: dict[tuple, int] = {}
-    for pk, text_hash, product_id, account_id, source_id in (
-        FeedbackItem.objects.filter(text_hash__in={i.text_hash for i in items})
-        .exclude(duplicate_status=DuplicateStatus.EXACT)
-        .order_by("id")
-        .values_list("id", "text_hash", "product_id", "account_id", "source_id")
-    ):
-        first_by_hash.setdefault((text_hash, product_id, account_id, None if account_id else source_id), pk)
-    lo = min(i.created_at for i in items) - timedelta(days=14)
-    hi = max(i.created_at for i in items) + timedelta(days=14)
-    near_pool = FeedbackItem.objects.filter(created_at__range=(lo, hi), duplicate_of__isnull=True)
-    by_account: dict[int, list] = defaultdict(list)
-    account_ids = {i.account_id for i in items if i.account_id}
-    if account_ids:
-        for row in near_pool.filter(account_id__in=account_ids).values_list("id", "account_id", "created_at", "text"):
-            by_account[row[1]].append(row)
-    by_source: dict[int, list] = defaultdict(list)
-    source_ids = {i.source_id for i in items if not i.account_id}
-    if source_ids:
-        for row in near_pool.filter(source_id__in=source_ids, account__isnull=True).values_list(
-            "id", "source_id", "created_at", "text"
-        ):
-            by_source[row[1]].append(row)
-    shingle_cache: dict[int, set[str]] = {}
+    with connection.cursor() as cursor:  # one row per (text, product, sender): the earliest item
+        cursor.execute(
+            "SELECT text_hash, product_id, account_id, CASE WHEN account_id IS NULL THEN source_id END, min(id) "
+            "FROM feedback_feedbackitem WHERE text_hash = ANY(%s) AND duplicate_status <> %s "
+            "AND (account_id = ANY(%s) OR account_id IS NULL) GROUP BY 1, 2, 3, 4",
+            [sorted({i.text_hash for i in items}), DuplicateStatus.EXACT, account_ids],
+        )
+        for text_hash, product_id, account_id, source_id, first in cursor.fetchall():
+            first_by_hash[(text_hash, product_id, account_id, source_id)] = first
+    probes: list[themes_mod.DupCandidate] = []
+    shingles: dict[str, frozenset[str]] = {}
+
+    def shingles_of(text: str) -> frozenset[str]:
+        value = shingles.get(text)
+        if value is None:
+            value = shingles[text] = frozenset(themes_mod.shingles(text))
+        return value
+
+    def group(account_id, source_id) -> tuple:
+        return ("account", account_id) if account_id else ("source", source_id)
+
     for item in items:
         # Two customers writing the same words are two votes: exact means the same sender too.
         key = (item.text_hash, item.product_id, item.account_id, None if item.account_id else item.source_id)
@@ -621,28 +622,66 @@ def _duplicates_for(items: list[FeedbackItem]) -> dict[int, tuple[int | None, st
         if first is not None and first < item.pk:
             out[item.pk] = (first, DuplicateStatus.EXACT)
             continue
-        if item.account_id:
-            pool, window = by_account[item.account_id], timedelta(days=14)
+        out[item.pk] = (None, "")
+        probes.append(
+            themes_mod.DupCandidate(item.pk, group(item.account_id, item.source_id), item.created_at,
+                                    shingles_of(item.text))
+        )  # fmt: skip
+    if not probes:
+        return out
+    account_window, source_window = timedelta(days=14), timedelta(days=1)
+    # The pool: earlier items of the same sender within the window of some probe. Windows are
+    # merged per sender and joined in SQL, so a batch of recent items reads recent items only.
+    windows: dict[tuple, list[list]] = defaultdict(list)
+    for probe in sorted(probes, key=lambda p: p.created):
+        window = account_window if probe.group[0] == "account" else source_window
+        spans = windows[probe.group]
+        lo, hi = probe.created - window, probe.created + window
+        if spans and lo <= spans[-1][1]:
+            spans[-1][1] = max(spans[-1][1], hi)
         else:
-            pool, window = by_source[item.source_id], timedelta(days=1)
-        mine = themes_mod.shingles(item.text)
-        near, best = None, themes_mod.NEAR_DUPLICATE_THRESHOLD
-        for pk, _k, created, text in pool:
-            if pk >= item.pk or abs(created - item.created_at) > window:
-                continue
-            if pk not in shingle_cache:
-                shingle_cache[pk] = themes_mod.shingles(text)
-            sim = themes_mod.jaccard(mine, shingle_cache[pk])
-            if sim >= best:
-                near, best = pk, sim
-        out[item.pk] = (near, DuplicateStatus.SUGGESTED) if near else (None, "")
+            spans.append([lo, hi])
+    pool: list[themes_mod.DupCandidate] = []
+    for kind, column, extra in (("account", "account_id", ""), ("source", "source_id", " AND p.account_id IS NULL")):
+        keys, los, his = [], [], []
+        for (group_kind, key), spans in windows.items():
+            if group_kind == kind:
+                for lo, hi in spans:
+                    keys.append(key)
+                    los.append(lo)
+                    his.append(hi)
+        if not keys:
+            continue
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT p.id, p.account_id, p.source_id, p.created_at, p.text "  # noqa: S608 - fixed names
+                "FROM unnest(%s::bigint[], %s::timestamptz[], %s::timestamptz[]) AS w(key, lo, hi) "
+                f"JOIN feedback_feedbackitem p ON p.{column} = w.key AND p.created_at BETWEEN w.lo AND w.hi "
+                f"WHERE p.duplicate_of_id IS NULL AND p.id < %s{extra}",
+                [keys, los, his, max(p.pk for p in probes)],
+            )
+            pool.extend(
+                themes_mod.DupCandidate(pk, group(account_id, source_id), created, shingles_of(text))
+                for pk, account_id, source_id, created, text in cursor.fetchall()
+            )
+    near = themes_mod.near_duplicates(
+        probes, pool, window_for=lambda p: account_window if p.group[0] == "account" else source_window
+    )
+    for pk, other in near.items():
+        out[pk] = (other, DuplicateStatus.SUGGESTED)
     return out
 
 
-def items_process(*, item_ids: list[int]) -> dict[str, int]:
+def items_process(*, item_ids: list[int], recluster: bool = False) -> dict[str, int]:
     """Sentiment, product area, duplicates and theme for each item, saved in one batch.
-    A failing item is recorded on that item (state failed + error) and never blocks others."""
-    items = list(FeedbackItem.objects.filter(pk__in=item_ids).defer("raw").order_by("id"))
+    A failing item is recorded on that item (state failed + error) and never blocks others.
+
+    `recluster=True` (a full aggregation) also re-clusters the themes of every product
+    touched, with these items included, before anything is written: each item is then
+    written once, with its final theme, instead of once here and again by the re-cluster."""
+    # id = ANY(array): one parameter, however many ids (pk__in binds one per id).
+    ids = RawSQL("SELECT unnest(%s::bigint[])", [[int(i) for i in item_ids]])
+    items = list(FeedbackItem.objects.filter(pk__in=ids).defer("raw").order_by("id"))
     if not items:
         return {"processed": 0, "failed": 0}
     product_ids = {i.product_id for i in items}
@@ -666,14 +705,27 @@ def items_process(*, item_ids: list[int]) -> dict[str, int]:
         duplicates = {}
     done, failed = [], []
     now = timezone.now()
+    # Feedback repeats itself (forwarded tickets, survey boilerplate, the same complaint from
+    # many customers): area and theme depend only on (product, text), so compute them once.
+    area_cache: dict[tuple, tuple] = {}
+    theme_cache: dict[tuple, int | None] = {}
     for item in items:
         try:
             item.sentiment = sentiment_mod.sentiment_score(item.text)
-            item.area, item.area_method = _area_for(item.text, areas[item.product_id], rules[item.product_id])
+            key = (item.product_id, item.text)
+            if key not in area_cache:
+                area_cache[key] = _area_for(item.text, areas[item.product_id], rules[item.product_id])
+            item.area, item.area_method = area_cache[key]
             if item.duplicate_status not in (DuplicateStatus.REJECTED, DuplicateStatus.CONFIRMED):
                 item.duplicate_of_id, item.duplicate_status = duplicates.get(item.pk, (None, ""))
             if item.theme_id is None or item.theme_id not in centroids[item.product_id]:
-                item.theme_id, _sim = themes_mod.nearest(themes_mod.vectorize(item.text), centroids[item.product_id])
+                if key not in theme_cache:
+                    theme_cache[key] = (
+                        themes_mod.nearest(themes_mod.vectorize(item.text), centroids[item.product_id])[0]
+                        if centroids[item.product_id]
+                        else None
+                    )
+                item.theme_id = theme_cache[key]
             item.state, item.error, item.processed_at = ItemState.PROCESSED, "", now
             item.attempts += 1
             done.append(item)
@@ -685,38 +737,90 @@ def items_process(*, item_ids: list[int]) -> dict[str, int]:
                 (item.attempts + 1),
             )
             failed.append(item)
+    summary: dict[str, int] = {"processed": len(done), "failed": len(failed)}
     with transaction.atomic():
+        if recluster:
+            for product in _products_by_id(product_ids):
+                for key, value in themes_recluster(product=product, pending=done).items():
+                    summary[key] = summary.get(key, 0) + value
         _bulk_set_processed(done)
         _bulk_set_processed(failed)
-    return {"processed": len(done), "failed": len(failed)}
+        if recluster:
+            for product in _products_by_id(product_ids):
+                _duplicates_follow(product)
+                if product is not None:
+                    areas_learn(product=product)
+    return summary
+
+
+def _products_by_id(product_ids) -> list[Product | None]:
+    products: list[Product | None] = list(Product.objects.filter(pk__in=[p for p in product_ids if p]).order_by("id"))
+    return [None, *products] if None in product_ids else products
+
+
+PROCESSED_COLUMNS = [
+    ("sentiment", "double precision"), ("area_id", "bigint"), ("area_method", "text"), ("duplicate_of_id", "bigint"),
+    ("duplicate_status", "text"), ("theme_id", "bigint"), ("state", "text"), ("error", "text"),
+    ("processed_at", "timestamptz"), ("attempts", "smallint"),
+]  # fmt: skip
 
 
 def _bulk_set_processed(items: list[FeedbackItem]) -> None:
-    """One UPDATE … FROM (VALUES …) per 1,000 items (Django's bulk_update builds a CASE per
-    field and row, which is ~30x slower here)."""
+    """One COPY into a temporary table and one UPDATE … FROM it, however many items (Django's
+    bulk_update builds a CASE per field and row; VALUES lists cost a round trip per 1,000)."""
     if not items:
         return
-    from psycopg2.extras import execute_values
-
-    sql = (
-        "UPDATE feedback_feedbackitem AS f SET sentiment = v.sentiment, area_id = v.area_id, "
-        "area_method = v.area_method, "
-        "duplicate_of_id = v.duplicate_of_id, duplicate_status = v.duplicate_status, theme_id = v.theme_id, "
-        "state = v.state, error = v.error, processed_at = v.processed_at, attempts = v.attempts "
-        "FROM (VALUES %s) AS v(id, sentiment, area_id, area_method, duplicate_of_id, duplicate_status, theme_id, "
-        "state, error, processed_at, attempts) WHERE f.id = v.id"
-    )
-    template = (
-        "(%s::bigint, %s::double precision, %s::bigint, %s, %s::bigint, %s, %s::bigint, %s, %s, "
-        "%s::timestamptz, %s::smallint)"
-    )
     rows = [
         (i.pk, i.sentiment, i.area_id, i.area_method, i.duplicate_of_id, i.duplicate_status, i.theme_id, i.state,
          i.error, i.processed_at, i.attempts)
         for i in items
     ]  # fmt: skip
-    with connection.cursor() as cursor:
-        execute_values(cursor.cursor, sql, rows, template=template, page_size=1000)
+    bulk_update_rows(FeedbackItem._meta.db_table, PROCESSED_COLUMNS, rows)
+
+
+_COPY_SPECIAL = re.compile(r"[\\\t\n\r]")
+
+
+def _copy_value(value) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        if _COPY_SPECIAL.search(value) is None:
+            return value
+        return value.replace("\\", "\\\\").replace("\t", "\\t").replace("\n", "\\n").replace("\r", "\\r")
+    if isinstance(value, datetime):
+        return value.isoformat()
+    return str(value)
+
+
+def bulk_update_rows(table: str, columns: list[tuple[str, str]], rows: list[tuple]) -> int:
+    """UPDATE `table` SET columns FROM rows of (id, *values): COPY into a temporary table, then
+    one UPDATE joining on id. Rows whose values are already stored are skipped (no new row
+    version, no index or foreign-key work for them)."""
+    if not rows:
+        return 0
+    import io
+
+    buffer = io.StringIO()
+    for row in rows:
+        buffer.write("\t".join(_copy_value(v) for v in row))
+        buffer.write("\n")
+    buffer.seek(0)
+    names = [name for name, _type in columns]
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE _bulk_rows (id bigint, "
+            + ", ".join(f"{name} {type_}" for name, type_ in columns)
+            + ") ON COMMIT DROP"
+        )
+        cursor.cursor.copy_expert(f"COPY _bulk_rows (id, {', '.join(names)}) FROM STDIN", buffer)
+        cursor.execute(
+            f"UPDATE {table} AS t SET {', '.join(f'{n} = v.{n}' for n in names)} FROM _bulk_rows AS v "  # noqa: S608
+            f"WHERE t.id = v.id AND ({' OR '.join(f't.{n} IS DISTINCT FROM v.{n}' for n in names)})"
+        )
+        count = cursor.rowcount
+        cursor.execute("DROP TABLE _bulk_rows")
+    return count
 
 
 def item_retry(*, item: FeedbackItem, by: User | None) -> FeedbackItem:
@@ -745,13 +849,27 @@ def run_finish(run: PipelineRun, *, summary: dict | None = None, error: str = ""
 
 
 @transaction.atomic
-def themes_recluster(*, product: Product | None, seed: int = 0) -> dict[str, int]:
+def themes_recluster(
+    *, product: Product | None, seed: int = 0, pending: list[FeedbackItem] | None = None
+) -> dict[str, int]:
     """Cluster the product's items; clusters matching an existing theme keep its id (and a
-    renamed label), new ones are proposed (or active on the very first clustering)."""
-    items = list(
-        FeedbackItem.objects.filter(COUNTED, product=product, state=ItemState.PROCESSED)
-        .order_by("id")
-        .values_list("id", "text")
+    renamed label), new ones are proposed (or active on the very first clustering).
+
+    `pending`: processed items not yet written (items_process(recluster=True)); they are
+    clustered with the stored ones and get their theme in memory, for the caller to write."""
+    product_id = product.pk if product is not None else None
+    in_memory = {
+        i.pk: i
+        for i in pending or []
+        if i.product_id == product_id and i.state == ItemState.PROCESSED and i.counts_as_signal
+    }
+    pending_ids = {i.pk for i in pending or []}
+    stored = FeedbackItem.objects.filter(COUNTED, product=product, state=ItemState.PROCESSED)
+    items = sorted(
+        [
+            *(row for row in stored.values_list("id", "text", "theme_id") if row[0] not in pending_ids),
+            *((i.pk, i.text, None) for i in in_memory.values()),
+        ]
     )
     existing = {
         t.pk: t
@@ -759,11 +877,12 @@ def themes_recluster(*, product: Product | None, seed: int = 0) -> dict[str, int
             product=product, status__in=[ThemeStatus.ACTIVE, ThemeStatus.PROPOSED]
         )
     }
-    clusters = themes_mod.cluster_texts([t for _i, t in items], seed=seed)
+    clusters = themes_mod.cluster_texts([t for _i, t, _theme in items], seed=seed)
     mapping = themes_mod.match_clusters(clusters, {pk: t.terms for pk, t in existing.items()})
     first_time = not Theme.objects.filter(product=product).exists()
     new_count = 0
     changed_themes = []
+    moves: list[tuple[int, int]] = []
     for index, cluster in enumerate(clusters):
         member_ids = [items[m][0] for m in cluster.members]
         theme_id = mapping[index]
@@ -783,21 +902,41 @@ def themes_recluster(*, product: Product | None, seed: int = 0) -> dict[str, int
                 theme.label = cluster.label
             theme.size = len(member_ids)
             changed_themes.append(theme)
-        FeedbackItem.objects.filter(pk__in=member_ids).exclude(theme=theme).update(theme=theme)
+        for m in cluster.members:
+            pk = items[m][0]
+            if pk in in_memory:
+                in_memory[pk].theme_id = theme.pk
+            elif items[m][2] != theme.pk:
+                moves.append((pk, theme.pk))
+    clustered = {items[m][0] for cluster in clusters for m in cluster.members}
+    for pk, _text, theme_id in items:  # too far from every theme: unthemed
+        if pk not in clustered:
+            if pk in in_memory:
+                in_memory[pk].theme_id = None
+            elif theme_id is not None:
+                moves.append((pk, None))
+    bulk_update_rows(FeedbackItem._meta.db_table, [("theme_id", "bigint")], moves)  # one UPDATE
     if changed_themes:
         Theme.objects.bulk_update(changed_themes, ["terms", "label", "size", "updated_at"])
-    # Duplicates follow the item they duplicate (one UPDATE).
-    FeedbackItem.objects.filter(
-        product=product, duplicate_status__in=[DuplicateStatus.EXACT, DuplicateStatus.CONFIRMED]
-    ).update(theme_id=Subquery(FeedbackItem.objects.filter(pk=OuterRef("duplicate_of_id")).values("theme_id")[:1]))
-    if product is not None:
-        areas_learn(product=product)
+    if pending is None:
+        _duplicates_follow(product)
+        if product is not None:
+            areas_learn(product=product)
     return {
         "items": len(items),
         "clusters": len(clusters),
         "matched": sum(1 for v in mapping.values() if v),
         "new": new_count,
     }
+
+
+def _duplicates_follow(product: Product | None) -> None:
+    """Duplicates follow the item they duplicate (one UPDATE)."""
+    FeedbackItem.objects.filter(  # duplicate_of set: the partial index finds the few duplicates
+        product=product,
+        duplicate_of__isnull=False,
+        duplicate_status__in=[DuplicateStatus.EXACT, DuplicateStatus.CONFIRMED],
+    ).update(theme_id=Subquery(FeedbackItem.objects.filter(pk=OuterRef("duplicate_of_id")).values("theme_id")[:1]))
 
 
 def areas_learn(*, product: Product) -> int:
@@ -815,8 +954,11 @@ def areas_learn(*, product: Product) -> int:
     if not learned:
         return 0
     updates = defaultdict(list)
+    by_text: dict[str, int | None] = {}
     for pk, text in FeedbackItem.objects.filter(product=product, area__isnull=True).values_list("id", "text"):
-        area_id, _sim = themes_mod.nearest(themes_mod.vectorize(text), learned, threshold=0.1)
+        if text not in by_text:
+            by_text[text] = themes_mod.nearest(themes_mod.vectorize(text), learned, threshold=0.1)[0]
+        area_id = by_text[text]
         if area_id:
             updates[area_id].append(pk)
     for area_id, pks in updates.items():
@@ -930,18 +1072,12 @@ def signals_refresh(*, product: Product | None = None, all_products: bool = Fals
     themes = {t.pk: t for t in themes_qs}
     if not themes:
         return {"themes": 0, "alerts": 0}
-    rows: dict[int, list] = defaultdict(list)
-    for theme_id, created_at, account_id, arr, sentiment in (
-        FeedbackItem.objects.filter(COUNTED, theme_id__in=list(themes))
-        .values_list("theme_id", "created_at", "account_id", "account__arr", "sentiment")
-        .iterator(chunk_size=10_000)
-    ):
-        rows[theme_id].append((signals_mod.week_start(created_at), account_id, arr, sentiment))
+    weeks = _theme_weeks(list(themes))
     week_rows, alerts = [], []
     recent = signals_mod.week_start(today) - timedelta(days=14)
     for theme_id, theme in themes.items():
-        series = signals_mod.with_trends(signals_mod.aggregate(rows.get(theme_id, [])), until=today)
-        theme.size = len(rows.get(theme_id, []))
+        series = signals_mod.with_trends(weeks.get(theme_id, {}), until=today)
+        theme.size = sum(w.volume for w in weeks.get(theme_id, {}).values())
         theme.score = signals_mod.score(series, today=today)
         theme.trend = _headline_trend(series, today)
         week_rows.extend(
@@ -963,6 +1099,42 @@ def signals_refresh(*, product: Product | None = None, all_products: bool = Fals
         for theme, week in alerts:
             _spike_alert(theme=theme, week=week)
     return {"themes": len(themes), "weeks": len(week_rows), "alerts": len(alerts)}
+
+
+def _theme_weeks(theme_ids: list[int]) -> dict[int, dict]:
+    """Per theme and ISO week (UTC), set-based in SQL: counted items, unique asking accounts,
+    their ARR (each account once a week) and mean sentiment — what signals.aggregate computes,
+    without shipping every item to Python."""
+    out: dict[int, dict] = defaultdict(dict)
+    if not theme_ids:
+        return out
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT theme_id, week, sum(n), count(account_id), coalesce(sum(arr), 0),
+                   sum(sentiment_sum) / nullif(sum(sentiment_n), 0)
+            FROM (
+                SELECT i.theme_id, (date_trunc('week', i.created_at AT TIME ZONE 'UTC'))::date AS week,
+                       i.account_id, max(a.arr) AS arr, count(*) AS n,
+                       sum(i.sentiment) AS sentiment_sum, count(i.sentiment) AS sentiment_n
+                FROM feedback_feedbackitem i
+                LEFT JOIN feedback_customeraccount a ON a.id = i.account_id
+                WHERE i.theme_id = ANY(%s) AND i.duplicate_status NOT IN (%s, %s)
+                GROUP BY 1, 2, 3
+            ) per_account
+            GROUP BY 1, 2
+            """,
+            [theme_ids, DuplicateStatus.EXACT, DuplicateStatus.CONFIRMED],
+        )
+        for theme_id, week, volume, accounts, arr, sentiment in cursor.fetchall():
+            out[theme_id][week] = signals_mod.Week(
+                week,
+                volume=int(volume),
+                unique_accounts=int(accounts),
+                arr_demand=round(float(arr), 2),
+                mean_sentiment=None if sentiment is None else round(float(sentiment), 4),
+            )
+    return out
 
 
 def _headline_trend(series: list, today) -> float:

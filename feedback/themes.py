@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import math
 import re
+import warnings
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -56,15 +57,28 @@ DOMAIN_STOP_WORDS = {
 STOP_WORDS = frozenset(ENGLISH_STOP_WORDS | DOMAIN_STOP_WORDS)
 TOKEN_RE = re.compile(r"[a-z][a-z0-9']+")
 MAX_TERMS = 40
-ASSIGN_THRESHOLD = 0.12
+ASSIGN_THRESHOLD = 0.12  # a new item joins the nearest theme at this cosine or more
+JOIN_THRESHOLD = 0.1  # a clustered item this far from its theme's centroid stays unthemed
 MATCH_THRESHOLD = 0.3
-MERGE_THRESHOLD = 0.22
+MERGE_THRESHOLD = 0.14  # k-means over-splits a topic by phrasing; clusters this close are merged
+OVER_CLUSTERS = 16
 NEAR_DUPLICATE_THRESHOLD = 0.8
+
+
+def stem(word: str) -> str:
+    """Plural to singular, enough that "invoices" and "invoice" are one term."""
+    if len(word) > 4 and word.endswith("ies"):
+        return word[:-3] + "y"
+    if len(word) > 4 and (word.endswith(("sses", "xes", "shes", "ches"))):
+        return word[:-2]
+    if len(word) > 3 and word.endswith("s") and not word.endswith(("ss", "us", "is")):
+        return word[:-1]
+    return word
 
 
 def tokens(text: str) -> list[str]:
     words = [w.strip("'") for w in TOKEN_RE.findall((text or "").lower())]
-    return [w for w in words if len(w) > 2 and w not in STOP_WORDS]
+    return [stem(w) for w in words if len(w) > 2 and w not in STOP_WORDS]
 
 
 def terms_of(text: str) -> list[str]:
@@ -132,68 +146,116 @@ class Cluster:
         return label_for(self.terms)
 
 
-def _choose_k(matrix, *, seed: int, max_k: int = 12, sample: int = 1500) -> int:
-    """The k with the best cosine silhouette on a sample (k-means on TF-IDF over-splits
-    otherwise: a fixed sqrt(n) rule gives several themes for one topic)."""
+def tfidf_distinct(texts: Sequence[str], *, min_df: int = 1, max_df: float = 1.0, max_features: int = 50_000):
+    """TF-IDF (sublinear tf, smooth idf, L2 rows) of the *distinct* texts, with document
+    frequencies counted over all texts — the same vectors TfidfVectorizer gives each text,
+    computed once per distinct text. Returns (matrix of distinct texts, vocabulary,
+    index of each text's row, how many times each distinct text occurs)."""
     import numpy as np
-    from sklearn.cluster import KMeans
-    from sklearn.metrics import silhouette_score
+    from sklearn.feature_extraction.text import CountVectorizer
+    from sklearn.preprocessing import normalize
 
-    n = matrix.shape[0]
-    if n < 30:
-        return max(1, min(3, n // 8))
-    rows = np.random.default_rng(seed).choice(n, size=min(n, sample), replace=False)
-    data = matrix[rows]
-    best_k, best = 2, -1.0
-    for k in range(2, min(max_k, n // 10) + 1):
-        labels = KMeans(n_clusters=k, random_state=seed, n_init=2).fit_predict(data)
-        if len(set(labels)) < 2:
-            continue
-        value = silhouette_score(data, labels, metric="cosine", sample_size=min(1000, len(rows)), random_state=seed)
-        if value > best + 0.005:  # prefer fewer themes unless clearly better
-            best_k, best = k, value
-    return best_k
+    distinct, inverse, counts = np.unique(np.asarray(texts, dtype=object), return_inverse=True, return_counts=True)
+    counter = CountVectorizer(analyzer=terms_of, dtype=np.float32)
+    matrix = counter.fit_transform(distinct.tolist())  # raises ValueError when no text has a term
+    vocab = counter.get_feature_names_out()
+    weights = counts.astype(np.float32)
+    present = matrix.copy()
+    present.data[:] = 1
+    df = np.asarray(present.T @ weights).ravel()
+    keep = (df >= min_df) & (df <= max_df * len(texts))
+    if keep.sum() > max_features:
+        totals = np.asarray(matrix.T @ weights).ravel()
+        keep[np.argsort(-np.where(keep, totals, -1))[max_features:]] = False
+    if not keep.any():
+        raise ValueError("no terms left after document-frequency filtering")
+    columns = np.flatnonzero(keep)
+    matrix, vocab, df = matrix[:, columns].tocsr(), vocab[columns], df[columns]
+    matrix.data = 1 + np.log(matrix.data)
+    idf = (np.log((1 + len(texts)) / (1 + df)) + 1).astype(np.float32)
+    matrix = normalize(matrix.multiply(idf).tocsr(), copy=False)
+    return matrix.astype(np.float32), vocab, inverse.ravel(), weights
 
 
 def cluster_texts(
     texts: Sequence[str], *, k: int | None = None, seed: int = 0, merge_threshold: float = MERGE_THRESHOLD
 ) -> list[Cluster]:
-    """TF-IDF + k-means; clusters whose centroids are near-identical are merged."""
+    """TF-IDF + k-means over distinct texts weighted by how often each occurs (feedback
+    repeats itself); clusters whose centroids are near-identical are merged."""
     import numpy as np
     from sklearn.cluster import KMeans, MiniBatchKMeans
-    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.exceptions import ConvergenceWarning
 
     n = len(texts)
     if n == 0:
         return []
     if n < 4:
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
-    vectorizer = TfidfVectorizer(
-        analyzer=terms_of, min_df=2 if n >= 20 else 1, max_df=0.5 if n >= 20 else 1.0, sublinear_tf=True,
-        max_features=50_000, dtype=np.float32,
-    )  # fmt: skip
     try:
-        matrix = vectorizer.fit_transform(texts)
+        matrix, vocab, inverse, weights = tfidf_distinct(
+            texts, min_df=2 if n >= 20 else 1, max_df=0.8 if n >= 20 else 1.0
+        )
     except ValueError:  # no usable terms at all
         return [Cluster({}, list(range(n)))]
-    k = min(k or max(2, min(14, round(math.sqrt(n / 8)))), n)
+    rows = matrix.shape[0]
+    forced = k is not None
+    k = min(k or OVER_CLUSTERS, rows)
     if k <= 1:
         return [Cluster(_centroid_terms_from_texts(texts), list(range(n)))]
     model = (
         MiniBatchKMeans(n_clusters=k, random_state=seed, n_init=3, batch_size=2048)
-        if n > 2000
+        if rows > 2000
         else KMeans(n_clusters=k, random_state=seed, n_init=3)
     )
-    labels = model.fit_predict(matrix)
-    vocab = vectorizer.get_feature_names_out()
+    with warnings.catch_warnings():  # texts that differ only in stop words are one point: fewer clusters
+        warnings.simplefilter("ignore", ConvergenceWarning)
+        row_labels = model.fit_predict(matrix, sample_weight=weights)
+    groups = [np.flatnonzero(row_labels == c) for c in range(k)]
+    groups = [g for g in groups if len(g)]
+    if not forced:
+        groups = _merge_groups(matrix, weights, groups, threshold=merge_threshold)
     clusters: list[Cluster] = []
-    for c in range(k):
-        idx = np.flatnonzero(labels == c)
-        if len(idx) == 0:
-            continue
-        mean = np.asarray(matrix[idx].mean(axis=0)).ravel()
-        clusters.append(Cluster(_top_terms(mean, vocab), idx.tolist()))
-    return merge_similar(clusters, threshold=merge_threshold)
+    members_of_row: dict[int, int] = {}
+    for number, group in enumerate(groups):
+        mean = np.asarray(matrix[group].T @ weights[group]).ravel() / weights[group].sum()
+        norm = float(np.linalg.norm(mean)) or 1.0
+        similarity = np.asarray(matrix[group] @ (mean / norm)).ravel()
+        for row, sim in zip(group.tolist(), similarity.tolist(), strict=True):
+            if forced or sim >= JOIN_THRESHOLD:  # else: unthemed (praise, one-off remarks)
+                members_of_row[row] = number
+        clusters.append(Cluster(_top_terms(mean, vocab), []))
+    for index, row in enumerate(inverse.tolist()):
+        number = members_of_row.get(row)
+        if number is not None:
+            clusters[number].members.append(index)
+    return [c for c in clusters if c.members]
+
+
+def _merge_groups(matrix, weights, groups: list, *, threshold: float) -> list:
+    """Average-linkage merging of k-means clusters: repeatedly join the two clusters whose
+    mean vectors are most similar (cosine) while that is >= threshold. One topic written
+    several ways ("Proration on upgrades", "Upgrade charges …") comes back together; two
+    topics that only share a word stay apart."""
+    import numpy as np
+
+    def unit_mean(group):
+        mean = np.asarray(matrix[group].T @ weights[group]).ravel()
+        return mean / (float(np.linalg.norm(mean)) or 1.0)
+
+    groups = list(groups)
+    means = [unit_mean(g) for g in groups]
+    while len(groups) > 1:
+        stacked = np.vstack(means)
+        sims = stacked @ stacked.T
+        np.fill_diagonal(sims, -1.0)
+        a, b = np.unravel_index(int(np.argmax(sims)), sims.shape)
+        if sims[a, b] < threshold:
+            break
+        a, b = min(a, b), max(a, b)
+        groups[a] = np.concatenate([groups[a], groups[b]])
+        means[a] = unit_mean(groups[a])
+        del groups[b], means[b]
+    return groups
 
 
 def _top_terms(weights, vocab) -> dict[str, float]:
@@ -212,24 +274,6 @@ def _centroid_terms_from_texts(texts: Sequence[str]) -> dict[str, float]:
     top = dict(total.most_common(MAX_TERMS))
     norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
     return {t: round(v / norm, 5) for t, v in top.items()}
-
-
-def merge_similar(clusters: list[Cluster], threshold: float = MERGE_THRESHOLD) -> list[Cluster]:
-    clusters = sorted(clusters, key=lambda c: -len(c.members))
-    merged: list[Cluster] = []
-    for cluster in clusters:
-        target = next((m for m in merged if cosine(m.terms, cluster.terms) >= threshold), None)
-        if target is None:
-            merged.append(cluster)
-            continue
-        a, b = len(target.members), len(cluster.members)
-        combined = Counter({t: w * a for t, w in target.terms.items()})
-        combined.update({t: w * b for t, w in cluster.terms.items()})
-        top = dict(combined.most_common(MAX_TERMS))
-        norm = math.sqrt(sum(v * v for v in top.values())) or 1.0
-        target.terms = {t: round(v / norm, 5) for t, v in top.items()}
-        target.members.extend(cluster.members)
-    return merged
 
 
 def match_clusters(
@@ -273,3 +317,77 @@ def near_duplicate_of(text: str, candidates: Sequence[tuple[int, str]], threshol
         if sim >= best:
             best_id, best = key, sim
     return best_id
+
+
+@dataclass
+class DupCandidate:
+    """One text in a near-duplicate search: `group` is who sent it (account, else source)."""
+
+    pk: int
+    group: tuple
+    created: object  # datetime
+    shingles: frozenset[str]
+
+
+def near_duplicates(
+    probes: Sequence[DupCandidate],
+    pool: Sequence[DupCandidate],
+    *,
+    window_for,
+    threshold: float = NEAR_DUPLICATE_THRESHOLD,
+) -> dict[int, int]:
+    """probe pk → pk of the most similar earlier pool text of the same group (word 3-shingle
+    Jaccard ≥ threshold, created within `window_for(probe)`); ties go to the earliest.
+
+    A prefix-filtered similarity join, exact (no false negatives), not all pairs: with the
+    shingles of every set sorted rarest first, two sets with Jaccard ≥ t always share a
+    shingle among the first |s| − ⌈t·|s|⌉ + 1 of each. So only pool texts sharing one of
+    those few rare shingles with the probe are compared.
+    """
+    # Any fixed order is correct; rarest first keeps candidate lists short. Counted over
+    # distinct texts (repeated texts would only repeat the counts).
+    df: Counter = Counter()
+    for shingle_set in {c.shingles for c in pool} | {c.shingles for c in probes}:
+        df.update(shingle_set)
+
+    def prefix(shingles: frozenset[str]) -> list[str]:
+        ordered = sorted(shingles, key=lambda s: (df[s], s))
+        return ordered[: len(ordered) - math.ceil(threshold * len(ordered) - 1e-9) + 1]
+
+    index: dict[tuple, list[DupCandidate]] = {}
+    prefixes: dict[frozenset, list[str]] = {}
+    for c in pool:
+        if not c.shingles:
+            continue
+        p = prefixes.get(c.shingles)
+        if p is None:
+            p = prefixes[c.shingles] = prefix(c.shingles)
+        for s in p:
+            index.setdefault((c.group, s), []).append(c)
+    out: dict[int, int] = {}
+    for probe in probes:
+        if not probe.shingles:
+            continue
+        p = prefixes.get(probe.shingles)
+        if p is None:
+            p = prefixes[probe.shingles] = prefix(probe.shingles)
+        window = window_for(probe)
+        size = len(probe.shingles)
+        seen: set[int] = set()
+        best_pk, best = None, threshold
+        for s in p:
+            for c in index.get((probe.group, s), ()):
+                if c.pk >= probe.pk or c.pk in seen:
+                    continue
+                seen.add(c.pk)
+                other = len(c.shingles)
+                if min(size, other) < threshold * max(size, other):  # length filter
+                    continue
+                if abs(c.created - probe.created) > window:
+                    continue
+                sim = len(probe.shingles & c.shingles) / len(probe.shingles | c.shingles)
+                if sim > best or (sim == best and (best_pk is None or c.pk < best_pk)):
+                    best_pk, best = c.pk, sim
+        if best_pk is not None:
+            out[probe.pk] = best_pk
+    return out

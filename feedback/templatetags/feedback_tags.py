@@ -1,27 +1,12 @@
-"""Feedback template helpers: highlighted terms in item texts, sentiment and trend labels."""
+"""Feedback template helpers: sentiment and trend labels, money. (Highlighted terms: portal's
+`snippet` filter with a list of terms.)"""
 
 from __future__ import annotations
 
-import re
-
 from django import template
-from django.utils.html import escape, format_html
-from django.utils.safestring import mark_safe
+from django.utils.html import format_html
 
 register = template.Library()
-
-
-@register.filter
-def highlight(text, terms):
-    """Escape the text, then wrap whole-word matches of the terms in <mark>."""
-    html = escape(text or "")
-    words = sorted(
-        {w for term in (terms or []) for w in str(term).lower().split() if len(w) > 2}, key=len, reverse=True
-    )
-    if not words:
-        return mark_safe(html)  # noqa: S308 - escaped above
-    pattern = re.compile(r"\b(" + "|".join(re.escape(escape(w)) for w in words) + r")\b", re.IGNORECASE)
-    return mark_safe(pattern.sub(r"<mark>\1</mark>", html))  # noqa: S308 - escaped above, only <mark> added
 
 
 @register.simple_tag

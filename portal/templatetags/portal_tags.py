@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from django import template
@@ -147,7 +148,13 @@ def query_url(context, **changes):
 
 
 @register.filter
-def snippet(text):
-    """Escape a search snippet, then turn its highlight markers into <mark>."""
-    html = escape(text or "").replace("\x01", "<mark>").replace("\x02", "</mark>")
+def snippet(text, terms=None):
+    """Escape a search snippet, then turn its highlight markers into <mark>. With `terms`
+    (a list of words or phrases), whole-word matches of their words are marked first."""
+    text = text or ""
+    words = sorted({w for t in (terms or []) for w in str(t).lower().split() if len(w) > 2}, key=len, reverse=True)
+    if words:
+        pattern = re.compile(r"\b(" + "|".join(re.escape(w) for w in words) + r")\b", re.IGNORECASE)
+        text = pattern.sub("\x01\\1\x02", text.replace("\x01", "").replace("\x02", ""))
+    html = escape(text).replace("\x01", "<mark>").replace("\x02", "</mark>")
     return mark_safe(html)  # noqa: S308 - escaped above

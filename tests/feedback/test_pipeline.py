@@ -212,3 +212,32 @@ def test_recluster_proposes_new_topic_without_renumbering_stable_themes(product)
     assert "guest" in proposed.label.lower() or "signup" in proposed.label.lower()
     assert set(Theme.objects.filter(status="active").values_list("pk", flat=True)) == set(stable)
     assert FeedbackItem.objects.filter(pk__in=new_ids, theme=proposed).count() == 20
+
+
+@pytest.mark.django_db
+def test_signal_weeks_in_sql_equal_the_python_aggregate(product):
+    from feedback import signals
+    from feedback.services import COUNTED, _theme_weeks
+
+    source = SourceFactory()
+    items = _items(product, "apple", 30, days_ago=3) + _items(product, "promo", 20, start=50, days_ago=12)
+    items += [dict(items[0], external_id="again")]  # an exact duplicate: counted once
+    items += [dict(items[1], external_id="anon", account=None)]  # no account: volume, not accounts
+    services.items_ingest(source=source, items=items)
+    ids = list(FeedbackItem.objects.values_list("id", flat=True))
+    services.items_process(item_ids=ids, recluster=True)
+    theme_ids = list(Theme.objects.values_list("id", flat=True))
+    assert len(theme_ids) == 2 and FeedbackItem.objects.filter(duplicate_status="exact").count() == 1
+    rows: dict = {}
+    for theme_id, created_at, account_id, arr, sentiment in FeedbackItem.objects.filter(
+        COUNTED, theme_id__in=theme_ids
+    ).values_list("theme_id", "created_at", "account_id", "account__arr", "sentiment"):
+        rows.setdefault(theme_id, []).append((signals.week_start(created_at), account_id, arr, sentiment))
+    expected = {theme_id: signals.aggregate(theme_rows) for theme_id, theme_rows in rows.items()}
+    got = _theme_weeks(theme_ids)
+    assert {t: sorted(w) for t, w in got.items()} == {t: sorted(w) for t, w in expected.items()}
+    for theme_id, weeks in expected.items():
+        for week, w in weeks.items():
+            g = got[theme_id][week]
+            assert (g.volume, g.unique_accounts, g.arr_demand) == (w.volume, w.unique_accounts, w.arr_demand)
+            assert g.mean_sentiment == pytest.approx(w.mean_sentiment, abs=1e-4)

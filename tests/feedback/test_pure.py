@@ -94,3 +94,115 @@ def test_aggregate_counts_accounts_arr_once_per_week():
     week = signals.aggregate(rows)[wk]
     assert (week.volume, week.unique_accounts, week.arr_demand) == (4, 2, 120_000)
     assert week.mean_sentiment == pytest.approx(-0.0667, abs=0.001)
+
+
+def test_cached_sentiment_equals_vader_on_a_demo_sample():
+    from feedback import demo
+
+    texts = [i["text"] for i in demo.generate(400, seed=11)] + ["Terrible!!! NOT good at all", "meh", "  "]
+    sentiment._cached_compound.cache_clear()
+    assert [sentiment.sentiment_score(t) for t in texts] == [sentiment.vader_compound(t) for t in texts]
+    assert [sentiment.sentiment_score(t) for t in texts] == [sentiment.vader_compound(t) for t in texts]  # cached
+    assert sentiment._cached_compound.cache_info().hits >= len(texts)
+
+
+def test_near_duplicate_join_matches_all_pairs():
+    """The prefix-filtered join finds exactly what comparing every pair would."""
+    import random
+    from datetime import datetime
+
+    rng = random.Random(3)
+    words = [
+        "refund",
+        "stuck",
+        "pending",
+        "ten",
+        "days",
+        "apple",
+        "pay",
+        "button",
+        "missing",
+        "invoice",
+        "vat",
+        "wrong",
+        "address",
+        "slow",
+    ]
+    start = datetime(2026, 1, 1)
+    cands = []
+    for pk in range(1, 400):
+        base = rng.choice(["refund stuck in pending for ten days now", "apple pay button missing at checkout today"])
+        text = " ".join(w if rng.random() > 0.12 else rng.choice(words) for w in base.split())
+        created = start + timedelta(days=rng.uniform(0, 40))
+        cands.append(themes.DupCandidate(pk, ("account", pk % 5), created, frozenset(themes.shingles(text))))
+    window = timedelta(days=14)
+    found = themes.near_duplicates(cands, cands, window_for=lambda c: window)
+    brute = {}
+    for probe in cands:
+        best_pk, best = None, themes.NEAR_DUPLICATE_THRESHOLD
+        for c in cands:
+            if c.pk >= probe.pk or c.group != probe.group or abs(c.created - probe.created) > window:
+                continue
+            sim = themes.jaccard(set(probe.shingles), set(c.shingles))
+            if sim > best or (sim == best and (best_pk is None or c.pk < best_pk)):
+                best_pk, best = c.pk, sim
+        if best_pk is not None:
+            brute[probe.pk] = best_pk
+    assert len(brute) > 50  # the sample has plenty of near-duplicates
+    assert found == brute
+
+
+def test_tfidf_of_distinct_texts_equals_tfidf_of_all_texts():
+    import numpy as np
+    from sklearn.feature_extraction.text import TfidfVectorizer
+
+    from feedback import demo
+
+    texts = [i["text"] for i in demo.generate(600, seed=5)]
+    matrix, vocab, inverse, weights = themes.tfidf_distinct(texts, min_df=2, max_df=0.5)
+    reference = TfidfVectorizer(analyzer=themes.terms_of, min_df=2, max_df=0.5, sublinear_tf=True)
+    expected = reference.fit_transform(texts)
+    assert list(vocab) == list(reference.get_feature_names_out())
+    assert weights.sum() == len(texts) and len(weights) < len(texts)
+    assert np.allclose(matrix[inverse].toarray(), expected.toarray(), atol=1e-5)
+
+
+def test_snippet_marks_terms_after_escaping():
+    from portal.templatetags.portal_tags import snippet
+
+    html = snippet("<b>Promo</b> code & promotions: PROMO", ["promo code"])
+    assert html == "&lt;b&gt;<mark>Promo</mark>&lt;/b&gt; <mark>code</mark> &amp; promotions: <mark>PROMO</mark>"
+    assert snippet("a \x01b\x02", None) == "a <mark>b</mark>"  # search markers, as before
+
+
+def test_demo_themes_come_back_as_one_theme_each_with_readable_labels():
+    """The demo generator's recurring themes (several phrasings × several complaints each):
+    per product, the items written for one theme land >= 80% in one theme, a theme is
+    >= 80% one topic, and its label uses the topic's own words. Praise is not a theme."""
+    from collections import Counter, defaultdict
+    from datetime import datetime
+
+    from feedback import demo
+
+    rows = defaultdict(list)
+    for item, truth in demo.generate_labelled(3000, seed=7, today=datetime(2026, 3, 1)):
+        rows[item["product"]].append((item["text"], truth))
+    for product, pairs in rows.items():
+        clusters = themes.cluster_texts([text for text, _truth in pairs], seed=0)
+        theme_of = {m: number for number, c in enumerate(clusters) for m in c.members}
+        landed: dict[str, Counter] = defaultdict(Counter)
+        topics: dict[int, Counter] = defaultdict(Counter)
+        for index, (_text, truth) in enumerate(pairs):
+            key = truth[1] if truth else "praise"
+            landed[key][theme_of.get(index)] += 1
+            if index in theme_of:
+                topics[theme_of[index]][key] += 1
+        for key in demo.THEMES[product]:
+            number, count = landed[key].most_common(1)[0]
+            assert number is not None and count >= 0.8 * sum(landed[key].values()), (product, key, landed[key])
+            phrasings, fillers = demo.THEMES[product][key]
+            vocabulary = {themes.stem(w) for w in themes.TOKEN_RE.findall(" ".join(phrasings + fillers).lower())}
+            label = clusters[number].label
+            assert 0 < len(label) <= 60 and set(themes.tokens(label)) & vocabulary, (product, key, label)
+        for counter in topics.values():
+            assert counter.most_common(1)[0][1] >= 0.8 * sum(counter.values()), (product, counter)
