@@ -221,13 +221,11 @@ class Event(models.Model):
     class Meta:
         indexes = [
             BrinIndex(fields=["timestamp"], name="event_ts_brin"),
-            models.Index(fields=["product", "event", "timestamp"], name="event_product_event_ts"),
-            # Funnels read (distinct_id, timestamp) of accepted events per step: index-only scans.
+            # Covering: funnels and per-event scans read (distinct_id, status) from the index alone.
             models.Index(
                 fields=["product", "event", "timestamp"],
-                include=["distinct_id"],
-                condition=models.Q(status="accepted"),
-                name="event_accepted_cover",
+                include=["distinct_id", "status"],
+                name="event_product_event_ts_cov",
             ),
         ]
         constraints = [
