@@ -239,7 +239,7 @@ _STAGE_CREATE = """
 CREATE TEMP TABLE IF NOT EXISTS analytics_ingest_stage
     (u uuid, e text, d text, t timestamptz, p jsonb, s text, r jsonb)
 """
-_STAGE_COPY = "COPY analytics_ingest_stage (u, e, d, t, p, s, r) FROM STDIN WITH (FORMAT csv)"
+_STAGE_COPY = "COPY analytics_ingest_stage (u, e, d, t, p, s, r) FROM STDIN WITH (FORMAT csv, FORCE_NULL (u))"
 _INSERT_SQL = """
 INSERT INTO analytics_event
     (product_id, source_id, received_at, uuid, event, distinct_id, timestamp, properties, status, reasons)
@@ -250,7 +250,7 @@ RETURNING uuid
 
 
 def _stage_rows(to_store: list, statuses: list[str], reasons_out: list[list[dict]]) -> io.StringIO:
-    """The events to store as CSV for COPY (uuid empty = NULL; text fields always quoted)."""
+    """The events to store as CSV for COPY (every field quoted; an empty uuid is NULL: FORCE_NULL)."""
     import csv
     import json
 
