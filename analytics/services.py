@@ -379,7 +379,7 @@ def _violations_record(product: Product, events: list, statuses: list[str], reas
     counts: Counter = Counter()
     examples: dict[tuple, str] = {}
     for i, why in enumerate(reasons):
-        if statuses[i] == "duplicate":
+        if not why or statuses[i] == "duplicate":
             continue
         name = _raw_name(events[i])
         for r in why:
