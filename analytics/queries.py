@@ -361,7 +361,12 @@ def retention(product_id: int, spec: dict) -> dict:
             f"{filters}{event_clause}"
         )
     else:
-        rows = _rows(_RETENTION_BITS.format(step=step), _retention_bits_params(product_id, date_from, spec, periods))
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # hash the (cohort, period) counts in memory
+            cursor.execute(
+                _RETENTION_BITS.format(step=step), _retention_bits_params(product_id, date_from, spec, periods)
+            )
+            rows = cursor.fetchall()
         return _retention_grid(rows, date_from=date_from, spec=spec, step=step)
     sql = f"""
     WITH a AS ({activity}),
@@ -382,7 +387,7 @@ def retention(product_id: int, spec: dict) -> dict:
 # the user's bitmap cut to the range, `p` the position of their first active day in it; period
 # k is active when the `step` bits from p + k * step hold a 1.
 _RETENTION_BITS = """
-WITH u AS (
+WITH u AS MATERIALIZED (  -- each user's cut and first position computed once, not per period
     SELECT first_day + s AS base, sub, position(B'1' IN sub) AS p
     FROM (
         SELECT first_day, s, substring(days FROM s + 1 FOR %(to)s::date - first_day - s + 1) AS sub
