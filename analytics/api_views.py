@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 
+import orjson
 from django.core.exceptions import RequestDataTooBig
-from django.http import JsonResponse
+from django.http import HttpResponse, JsonResponse
 from django.views.decorators.csrf import csrf_exempt
 
 from analytics import services
@@ -45,9 +47,19 @@ def read_body(request, *, limit: int = services.MAX_BATCH_BYTES) -> bytes:
         raise BadRequest(413, too_big) from None
 
 
+_LONG_DIGITS = re.compile(rb"\d{20}")
+
+
 def parse_json(body: bytes):
+    """The body as Python values, exactly as the standard library reads it (orjson when it
+    gives the same answer, which is nearly always, at a fraction of the cost)."""
     if not body:
         raise BadRequest(400, 'Empty body: send a JSON object like {"batch": [...]}.')
+    if not _LONG_DIGITS.search(body):  # orjson reads integers beyond 64 bits as floats
+        try:
+            return orjson.loads(body)
+        except orjson.JSONDecodeError:
+            pass  # orjson is strict (NaN, lone surrogates…): the standard parser decides
     try:
         return json.loads(body)
     except UnicodeDecodeError:
@@ -97,4 +109,9 @@ def events_batch(request):
         result = services.events_ingest(product=source.product, events=batch, source=source)
     except BadRequest as exc:
         return error(exc.status, exc.detail)
-    return JsonResponse(result.as_dict(), status=200)
+    return json_response(result.as_dict())
+
+
+def json_response(data: dict, status: int = 200) -> HttpResponse:
+    """A JSON response serialised by orjson (a 1,000-event result has 1,000 entries)."""
+    return HttpResponse(orjson.dumps(data), status=status, content_type="application/json")

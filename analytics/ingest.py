@@ -8,10 +8,13 @@ violations (it can, flagged, quarantined or rejected per the source's enforcemen
 from __future__ import annotations
 
 import json
+import re
 import uuid as uuid_lib
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
+
+import orjson
 
 MAX_NAME = 200
 
@@ -111,6 +114,29 @@ def _encodable(text: str) -> bool:
     return True
 
 
+_CANONICAL_UUID = re.compile(r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}")
+
+
+def clean_uuid(value: Any) -> str | None:
+    """The canonical text of a UUID (lower-case, hyphenated), or None if it is not one. The
+    usual canonical form is recognised by a regex; other spellings go through uuid.UUID."""
+    if isinstance(value, str) and len(value) == 36 and _CANONICAL_UUID.fullmatch(value):
+        return value.lower()
+    try:
+        return str(uuid_lib.UUID(str(value)))
+    except ValueError:
+        return None
+
+
+def properties_text(props: dict) -> str:
+    """Properties as compact JSON text (orjson; the standard library for what orjson refuses,
+    e.g. integers beyond 64 bits, so such values are stored as before)."""
+    try:
+        return orjson.dumps(props).decode()
+    except (TypeError, orjson.JSONEncodeError):
+        return json.dumps(props, separators=(",", ":"), default=str, ensure_ascii=False)
+
+
 def check(index: int, raw: Any, plan: Plan, now: datetime) -> Checked:
     out = Checked(index=index, raw=raw)
     if not isinstance(raw, dict):
@@ -128,9 +154,8 @@ def check(index: int, raw: Any, plan: Plan, now: datetime) -> Checked:
                 reason("invalid_timestamp", f"'timestamp' must be ISO-8601 (got {str(raw.get('timestamp'))[:60]!r}).")
             )
     if raw.get("uuid") not in (None, ""):
-        try:
-            out.uuid = str(uuid_lib.UUID(str(raw["uuid"])))
-        except ValueError:
+        out.uuid = clean_uuid(raw["uuid"])
+        if out.uuid is None:
             errors.append(reason("invalid_uuid", f"'uuid' is not a UUID (got {str(raw['uuid'])[:60]!r})."))
     props = raw.get("properties", {})
     if props is None:
@@ -139,7 +164,7 @@ def check(index: int, raw: Any, plan: Plan, now: datetime) -> Checked:
         errors.append(reason("invalid_properties", f"'properties' must be an object, got {json_type(props)}."))
     else:
         out.properties = props
-        out.properties_json = json.dumps(props, separators=(",", ":"), default=str, ensure_ascii=False)
+        out.properties_json = properties_text(props)
         if "\\u0000" in out.properties_json or not _encodable(out.properties_json):
             errors.append(reason("invalid_properties", "'properties' contains a NUL character or invalid Unicode."))
     if errors:

@@ -221,7 +221,12 @@ class Event(models.Model):
     class Meta:
         indexes = [
             BrinIndex(fields=["timestamp"], name="event_ts_brin"),
-            models.Index(fields=["product", "event", "timestamp"], name="event_product_event_ts"),
+            # Covering: funnels and per-event scans read (distinct_id, status) from the index alone.
+            models.Index(
+                fields=["product", "event", "timestamp"],
+                include=["distinct_id", "status"],
+                name="event_product_event_ts_cov",
+            ),
         ]
         constraints = [
             models.UniqueConstraint(
@@ -293,9 +298,37 @@ class UserDailyActivity(models.Model):
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["product", "day", "distinct_id"], name="userdaily_once")]
+        indexes = [models.Index(fields=["product", "distinct_id", "day"], name="userdaily_product_user_day")]
 
     def __str__(self) -> str:
         return f"{self.day} {self.distinct_id}"
+
+
+class BitStringField(models.Field):
+    """A PostgreSQL `bit varying`; Python sees the '0101…' text."""
+
+    description = "Bit string"
+
+    def db_type(self, connection) -> str:
+        return "bit varying"
+
+
+class UserActivityBits(models.Model):
+    """Per product and user: first and last active day and a bitmap of active days (bit i, from
+    the left, set when the user was active on first_day + i). Rebuilt from UserDailyActivity for
+    the users of every re-rolled day; retention reads one row per user instead of user-days."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    distinct_id = models.CharField(max_length=200)
+    first_day = models.DateField()
+    last_day = models.DateField()
+    days = BitStringField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "distinct_id"], name="useractivitybits_once")]
+
+    def __str__(self) -> str:
+        return f"{self.distinct_id} {self.first_day}..{self.last_day}"
 
 
 class Insight(models.Model):

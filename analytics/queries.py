@@ -315,7 +315,10 @@ def funnel(product_id: int, spec: dict) -> dict:
     with transaction.atomic(), connection.cursor() as cursor:
         # Each step is a hash join on distinct_id; the planner underestimates the CTEs and
         # would otherwise pick a nested loop that is quadratic in users.
+        # Merge joins sort every step's events by distinct_id (collation-aware, spilling to disk).
         cursor.execute("SET LOCAL enable_nestloop = off")
+        cursor.execute("SET LOCAL enable_mergejoin = off")
+        cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"WITH {', '.join(ctes)} {counts}", params)
         rows = dict(cursor.fetchall())
     out = []
@@ -358,10 +361,13 @@ def retention(product_id: int, spec: dict) -> dict:
             f"{filters}{event_clause}"
         )
     else:
-        params = [product_id, date_from, spec["date_to"]]
-        activity = (
-            "SELECT distinct_id, day FROM analytics_userdailyactivity WHERE product_id = %s AND day BETWEEN %s AND %s"
-        )
+        with transaction.atomic(), connection.cursor() as cursor:
+            cursor.execute("SET LOCAL work_mem = '64MB'")  # hash the (cohort, period) counts in memory
+            cursor.execute(
+                _RETENTION_BITS.format(step=step), _retention_bits_params(product_id, date_from, spec, periods)
+            )
+            rows = cursor.fetchall()
+        return _retention_grid(rows, date_from=date_from, spec=spec, step=step)
     sql = f"""
     WITH a AS ({activity}),
     firsts AS (SELECT distinct_id, min(day) AS first_day FROM a GROUP BY distinct_id)
@@ -374,6 +380,37 @@ def retention(product_id: int, spec: dict) -> dict:
     ) AS per_user GROUP BY 1, 2
     """  # noqa: S608 - step is an int we chose
     rows = _rows(sql, [*params, date_from, periods])
+    return _retention_grid(rows, date_from=date_from, spec=spec, step=step)
+
+
+# Retention without filters: one row per user from the activity bitmaps (see rollups). `sub` is
+# the user's bitmap cut to the range, `p` the position of their first active day in it; period
+# k is active when the `step` bits from p + k * step hold a 1.
+_RETENTION_BITS = """
+WITH u AS MATERIALIZED (  -- each user's cut and first position computed once, not per period
+    SELECT first_day + s AS base, sub, position(B'1' IN sub) AS p
+    FROM (
+        SELECT first_day, s, substring(days FROM s + 1 FOR %(to)s::date - first_day - s + 1) AS sub
+        FROM (
+            SELECT first_day, days, GREATEST(%(from)s::date - first_day, 0) AS s
+            FROM analytics_useractivitybits
+            WHERE product_id = %(product)s AND first_day <= %(to)s AND last_day >= %(from)s
+        ) AS b
+    ) AS c
+)
+SELECT ((base + p - 1 - %(from)s::date) / {step}) AS cohort, k, count(*)
+FROM u, generate_series(0, %(periods)s - 1) AS k
+WHERE p > 0 AND position(B'1' IN substring(sub FROM p + k * {step} FOR {step})) > 0
+GROUP BY 1, 2
+"""  # step is an int we chose
+
+
+def _retention_bits_params(product_id: int, date_from: date, spec: dict, periods: int) -> dict:
+    return {"product": product_id, "from": date_from, "to": spec["date_to"], "periods": periods}
+
+
+def _retention_grid(rows: list[tuple], *, date_from: date, spec: dict, step: int) -> dict:
+    period, periods = spec["period"], spec["periods"]
     grid: dict[int, dict[int, int]] = {}
     for cohort, k, n in rows:
         grid.setdefault(int(cohort), {})[int(k)] = int(n)

@@ -30,6 +30,43 @@ GROUP BY 1, 2, 3
 """
 
 
+# Users whose activity bitmap must be rebuilt: those of the re-rolled days, before and after.
+_TOUCHED_CREATE = "CREATE TEMP TABLE IF NOT EXISTS analytics_rollup_touched (distinct_id text)"
+_TOUCHED_ADD = """
+INSERT INTO analytics_rollup_touched (distinct_id)
+SELECT DISTINCT distinct_id FROM analytics_userdailyactivity
+WHERE product_id = %(product)s AND day BETWEEN %(first)s AND %(last)s
+"""
+
+# One row per user: bit i (from the left) is set when the user was active on first_day + i.
+# Each user-day contributes a string with one '1' at its offset, padded to the user's span; the
+# OR of them is the bitmap (every string of a user has the same length, as bit_or requires).
+_USER_BITS = """
+INSERT INTO analytics_useractivitybits (product_id, distinct_id, first_day, last_day, days)
+SELECT %(product)s, distinct_id, f, l,
+       bit_or(rpad(lpad('1', day - f + 1, '0'), l - f + 1, '0')::varbit)
+FROM (
+    SELECT distinct_id, day, min(day) OVER w AS f, max(day) OVER w AS l
+    FROM analytics_userdailyactivity
+    WHERE product_id = %(product)s {users}
+    WINDOW w AS (PARTITION BY distinct_id)
+) AS a
+GROUP BY distinct_id, f, l
+"""
+
+
+def user_bits_rebuild(*, product_id: int, touched: bool) -> None:
+    """Rebuild the activity bitmaps of the product's users: all of them, or only those listed
+    in the session's analytics_rollup_touched table (the users of the days just re-rolled)."""
+    users = "AND distinct_id IN (SELECT distinct_id FROM analytics_rollup_touched)" if touched else ""
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"DELETE FROM analytics_useractivitybits WHERE product_id = %(product)s {users}",  # noqa: S608
+            {"product": product_id},
+        )
+        cursor.execute(_USER_BITS.format(users=users), {"product": product_id})
+
+
 def rollup_day(*, product_id: int, day: date) -> None:
     rollup_range(product_id=product_id, first=day, last=day)
 
@@ -46,6 +83,9 @@ def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bo
             "AND day BETWEEN %(first)s AND %(last)s",
             params,
         )
+        cursor.execute(_TOUCHED_CREATE)
+        cursor.execute("TRUNCATE analytics_rollup_touched")
+        cursor.execute(_TOUCHED_ADD, params)  # users of these days before the re-roll…
         cursor.execute(
             "DELETE FROM analytics_userdailyactivity WHERE product_id = %(product)s "
             "AND day BETWEEN %(first)s AND %(last)s",
@@ -53,6 +93,8 @@ def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bo
         )
         cursor.execute(_EVENT_DAILY, params)
         cursor.execute(_USER_DAILY, params)
+        cursor.execute(_TOUCHED_ADD, params)  # …and after it
+    user_bits_rebuild(product_id=product_id, touched=True)
     if refresh_active:  # a day's users count towards the WAU/MAU of the 29 days after it
         active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import logging
 from collections import Counter
 from dataclasses import dataclass, field
@@ -232,15 +233,47 @@ class IngestResult:
         }
 
 
+# Bulk write: the batch is COPY'd (CSV) into a per-session staging table, then inserted in one
+# statement; ON CONFLICT skips uuids stored before, RETURNING tells which ones were new.
+_STAGE_CREATE = """
+CREATE TEMP TABLE IF NOT EXISTS analytics_ingest_stage
+    (u uuid, e text, d text, t timestamptz, p jsonb, s text, r jsonb)
+"""
+_STAGE_COPY = "COPY analytics_ingest_stage (u, e, d, t, p, s, r) FROM STDIN WITH (FORMAT csv, FORCE_NULL (u))"
 _INSERT_SQL = """
 INSERT INTO analytics_event
     (product_id, source_id, received_at, uuid, event, distinct_id, timestamp, properties, status, reasons)
-SELECT %s, %s, %s, x.u, x.e, x.d, x.t, x.p::jsonb, x.s, x.r::jsonb
-FROM unnest(%s::uuid[], %s::text[], %s::text[], %s::timestamptz[], %s::text[], %s::text[], %s::text[])
-    AS x(u, e, d, t, p, s, r)
+SELECT %s, %s, %s, u, e, d, t, p, s, r FROM analytics_ingest_stage
 ON CONFLICT DO NOTHING
 RETURNING uuid
 """
+
+
+def _stage_rows(to_store: list, statuses: list[str], reasons_out: list[list[dict]]) -> io.StringIO:
+    """The events to store as CSV for COPY (every field quoted; an empty uuid is NULL: FORCE_NULL)."""
+    import csv
+    import json
+
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, quoting=csv.QUOTE_NONNUMERIC, lineterminator="\n")
+    rows = []
+    for c in to_store:
+        why = reasons_out[c.index]
+        rows.append(
+            (
+                c.uuid or None,
+                c.event,
+                c.distinct_id,
+                c.timestamp.isoformat(),
+                c.properties_json,
+                statuses[c.index],
+                json.dumps(why) if why else "[]",
+            )
+        )
+    writer.writerows(rows)
+    buffer.seek(0)
+    return buffer
+
 
 _DIRTY_SQL = """
 INSERT INTO analytics_dirtyday (product_id, day, marked_at)
@@ -259,7 +292,6 @@ def events_ingest(*, product: Product, events: list[dict], source: Source | None
     whose `uuid` was stored before is a duplicate (idempotent retries). Without a source
     (internal callers: experiments, portal usage) the mode is `allow`.
     """
-    import json
 
     now = timezone.now()
     mode = source.enforcement if source is not None else Source.Enforcement.ALLOW
@@ -298,32 +330,24 @@ def events_ingest(*, product: Product, events: list[dict], source: Source | None
 
     if to_store:
         with connection.cursor() as cursor:
-            cursor.execute(
-                _INSERT_SQL,
-                [
-                    product.pk,
-                    source.pk if source is not None else None,
-                    now,
-                    [c.uuid for c in to_store],
-                    [c.event for c in to_store],
-                    [c.distinct_id for c in to_store],
-                    [c.timestamp for c in to_store],
-                    [c.properties_json for c in to_store],
-                    [statuses[c.index] for c in to_store],
-                    [json.dumps(reasons_out[c.index]) if reasons_out[c.index] else "[]" for c in to_store],
-                ],
-            )
+            cursor.execute(_STAGE_CREATE)
+            cursor.execute("TRUNCATE analytics_ingest_stage")
+            cursor.copy_expert(_STAGE_COPY, _stage_rows(to_store, statuses, reasons_out))
+            cursor.execute(_INSERT_SQL, [product.pk, source.pk if source is not None else None, now])
             inserted_uuids = {str(row[0]) for row in cursor.fetchall() if row[0] is not None}
             for c in to_store:
                 if c.uuid is not None and c.uuid not in inserted_uuids:
                     statuses[c.index] = "duplicate"
                     reasons_out[c.index] = []
-            days = sorted({c.timestamp.date() for c in to_store if statuses[c.index] != "duplicate"})
-            if days:
-                cursor.execute(_DIRTY_SQL, [product.pk, days])
     if rejected:
         RejectedEvent.objects.bulk_create(rejected)
     _violations_record(product, events, statuses, reasons_out, now)
+    # Last, so the row locks on the product's dirty days (every concurrent batch of the product
+    # updates the same few rows) are held only until the commit, not for the whole batch.
+    days = sorted({c.timestamp.date() for c in to_store if statuses[c.index] != "duplicate"})
+    if days:
+        with connection.cursor() as cursor:
+            cursor.execute(_DIRTY_SQL, [product.pk, days])
 
     counts = Counter(statuses)
     result.accepted = counts["accepted"]
@@ -355,7 +379,7 @@ def _violations_record(product: Product, events: list, statuses: list[str], reas
     counts: Counter = Counter()
     examples: dict[tuple, str] = {}
     for i, why in enumerate(reasons):
-        if statuses[i] == "duplicate":
+        if not why or statuses[i] == "duplicate":
             continue
         name = _raw_name(events[i])
         for r in why:

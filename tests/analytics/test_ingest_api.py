@@ -205,3 +205,32 @@ def test_nul_and_lone_surrogates_are_rejected_not_500(client, plan, source_key):
     assert response.status_code == 200
     assert [r["status"] for r in response.json()["results"]] == ["rejected"] * 4
     assert RejectedEvent.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_uuid_spellings_are_one_event_and_bad_ones_are_named(client, plan, source_key):
+    _source, key = source_key
+    u = uuid.uuid4()
+    spellings = [str(u), str(u).upper(), u.hex, "{" + str(u) + "}", u.urn]
+    body = post(client, key, {"batch": [good(uuid=s) for s in spellings] + [good(uuid="not-a-uuid")]}).json()
+    assert [r["status"] for r in body["results"]] == ["accepted"] + ["duplicate"] * 4 + ["rejected"]
+    assert body["results"][-1]["reasons"] == ["'uuid' is not a UUID (got 'not-a-uuid')."]
+    assert list(Event.objects.values_list("uuid", flat=True)) == [u]
+    again = post(client, key, {"batch": [good(uuid=str(u).upper())]}).json()
+    assert again["results"][0]["status"] == "duplicate"
+
+
+@pytest.mark.django_db
+def test_values_the_fast_json_parser_refuses_are_stored_as_before(client, plan, source_key):
+    """orjson reads integers beyond 64 bits as floats and refuses NaN; the standard parser takes
+    over for those bodies, so values are stored exactly as before."""
+    _source, key = source_key
+    big = 2**70
+    response = post(client, key, {"batch": [good(properties={"amount": big, "n": 0.1})]})
+    assert response.status_code == 200 and response.json()["accepted"] == 1
+    stored = Event.objects.get().properties
+    assert stored == {"amount": big, "n": 0.1}
+    nan = post(client, key, {"batch": [good(properties={"ratio": float("nan")})]})  # json.dumps writes NaN
+    assert nan.status_code == 200  # JSON has no NaN and neither has jsonb: it is stored as null
+    assert Event.objects.filter(properties__ratio=None).count() == 1
+    assert response["Content-Type"] == "application/json"
