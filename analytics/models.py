@@ -10,10 +10,12 @@ import re
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
-from django.contrib.postgres.indexes import BrinIndex
+from django.contrib.postgres.indexes import BrinIndex, GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
+
+from portal.search import search_vector_field
 
 
 class NamingRule(models.Model):
@@ -76,10 +78,16 @@ class EventDefinition(models.Model):
     volume_30d = models.BigIntegerField(default=0, help_text="Accepted events in the last 30 days (from rollups)")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Global search (portal.search): stored, GIN-indexed. Names are snake_case, so their words
+    # are indexed too: "order completed" finds order_completed.
+    search_vector = search_vector_field(
+        (models.Func("name", models.Value("_"), models.Value(" "), function="replace"), "A"), ("description", "B")
+    )
 
     class Meta:
         ordering = ["product", "name"]
         constraints = [models.UniqueConstraint(fields=["product", "name"], name="eventdef_unique_per_product")]
+        indexes = [GinIndex(fields=["search_vector"], name="eventdef_search_gin")]
 
     def __str__(self) -> str:
         return self.name
@@ -395,9 +403,12 @@ class Dashboard(models.Model):
     filters = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
+    # Global search (portal.search): stored, GIN-indexed.
+    search_vector = search_vector_field(("name", "A"), ("description", "B"))
 
     class Meta:
         ordering = ["product", "template__position", "name"]
+        indexes = [GinIndex(fields=["search_vector"], name="dashboard_search_gin")]
         constraints = [
             models.UniqueConstraint(
                 fields=["product", "template"],

@@ -8,10 +8,13 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+
+from portal.search import search_vector_field
 
 EXPOSURE_EVENT = "$exposure"
 
@@ -224,9 +227,23 @@ class Experiment(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Global search (portal.search): stored, GIN-indexed.
+    search_vector = search_vector_field(
+        ("name", "A"),
+        ("key", "A"),
+        ("hypothesis_change", "B"),
+        ("hypothesis_impact", "B"),
+        ("hypothesis_metric", "B"),
+        ("learnings", "B"),
+        ("decision_rationale", "B"),
+    )
+
     class Meta:
         ordering = ["-created_at"]
-        indexes = [models.Index(fields=["product", "status"])]
+        indexes = [
+            models.Index(fields=["product", "status"]),
+            GinIndex(fields=["search_vector"], name="experiment_search_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -9,10 +9,13 @@ from __future__ import annotations
 import secrets
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.urls import reverse
+
+from portal.search import search_vector_field
 
 
 def _new_secret() -> str:
@@ -141,9 +144,14 @@ class Theme(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    search_vector = search_vector_field(("label", "A"))  # global search: labels only, never customer text
+
     class Meta:
         ordering = ["-score", "id"]
-        indexes = [models.Index(fields=["product", "status"])]
+        indexes = [
+            models.Index(fields=["product", "status"]),
+            GinIndex(fields=["search_vector"], name="theme_search_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.label

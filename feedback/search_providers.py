@@ -3,24 +3,19 @@ account names, contacts and item texts are never searched or shown here."""
 
 from __future__ import annotations
 
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
-
 from feedback.models import Theme, ThemeStatus
-from portal.search import SearchResult, register
+from portal.search import SearchResult, query_of, ranked, register
 
 
 @register("feedback_theme", "Feedback themes")
 def themes(query: str, user, limit: int) -> list[SearchResult]:
-    vector = SearchVector("label", weight="A", config="english")
-    sq = SearchQuery(query, search_type="websearch", config="english")
-    rows = (
-        Theme.objects.filter(status__in=[ThemeStatus.ACTIVE, ThemeStatus.PROPOSED])
-        .select_related("product")
-        .annotate(rank=SearchRank(vector, sq))
-        .filter(rank__gt=0)
-        .order_by("-rank", "-score")[:limit]
+    rows = ranked(
+        Theme.objects.filter(status__in=[ThemeStatus.ACTIVE, ThemeStatus.PROPOSED]).select_related("product"),
+        query_of(query),
+        limit=limit,
+        then="-score",
     )
-    return [
+    results = [
         SearchResult(
             kind="Feedback theme",
             title=t.label,
@@ -31,3 +26,4 @@ def themes(query: str, user, limit: int) -> list[SearchResult]:
         )
         for t in rows
     ]
+    return sorted(results, key=lambda r: r.rank, reverse=True)

@@ -20,6 +20,8 @@ from django.db import models
 from django.urls import reverse
 from django.utils import timezone
 
+from portal.search import search_vector_field
+
 
 class Audience(models.TextChoices):
     NEW_PM = "new_pm", "New PM"
@@ -90,8 +92,12 @@ class Track(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Global search (portal.search): stored, GIN-indexed.
+    search_vector = search_vector_field(("title", "A"), ("description", "B"))
+
     class Meta:
         ordering = ["title"]
+        indexes = [GinIndex(fields=["search_vector"], name="track_search_gin")]
 
     def __str__(self) -> str:
         return self.title

@@ -9,8 +9,11 @@ import zoneinfo
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.db import models
+
+from portal.search import search_vector_field
 
 TIMEZONE_CHOICES = sorted((tz, tz) for tz in zoneinfo.available_timezones() if "/" in tz)
 
@@ -111,9 +114,12 @@ class Product(models.Model):
     # Internal products (the portal itself) collect usage analytics but are left out of
     # ordinary product lists.
     is_internal = models.BooleanField(default=False, db_index=True)
+    # Global search (portal.search): stored, GIN-indexed.
+    search_vector = search_vector_field(("name", "A"), ("description", "B"))
 
     class Meta:
         ordering = ["name"]
+        indexes = [GinIndex(fields=["search_vector"], name="product_search_gin")]
 
     def __str__(self) -> str:
         return self.name

@@ -1,9 +1,10 @@
 """Global search: every app registers a provider; results are permission-aware.
 
 A provider is `fn(query: str, user, limit: int) -> list[SearchResult]`, registered at
-import time from the app's `search.py` (autoloaded below). Providers use PostgreSQL
-full-text search (SearchVector/SearchQuery/SearchRank with weights, SearchHeadline for
-snippets) and must filter by what the user may see (no PII in results).
+import time from the app's `search_providers.py` (autoloaded below). Providers use
+PostgreSQL full-text search over a stored, weighted, GIN-indexed `search_vector` column
+(`search_vector_field`, queried with `ranked`: index scan, rank on the stored vector,
+ts_headline only on the top rows) and must filter by what the user may see (no PII).
 """
 
 from __future__ import annotations
@@ -14,7 +15,9 @@ from importlib import import_module
 from importlib.util import find_spec
 
 from django.conf import settings
-from django.contrib.postgres.search import SearchQuery, SearchRank, SearchVector
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank, SearchVector, SearchVectorField
+from django.db import models
+from django.db.models import F
 from django.shortcuts import render
 
 
@@ -29,29 +32,51 @@ class SearchResult:
 
 
 HIGHLIGHT_START, HIGHLIGHT_STOP = "\x01", "\x02"
+SEARCH_CONFIG = "english"
+
+
+def search_vector_field(*weighted: tuple) -> models.GeneratedField:
+    """A stored tsvector column, `[(field or expression, weight A-D)]`, kept current by
+    PostgreSQL (GENERATED ALWAYS AS ... STORED). With a GinIndex on it, a provider's
+    `filter(search_vector=query)` is an index scan and SearchRank reads the stored vector
+    instead of parsing every row's text on each search."""
+    vector = None
+    for expression, weight in weighted:
+        part = SearchVector(expression, weight=weight, config=SEARCH_CONFIG)
+        vector = part if vector is None else vector + part
+    return models.GeneratedField(expression=vector, output_field=SearchVectorField(), db_persist=True)
+
 
 Provider = Callable[[str, object, int], list[SearchResult]]
 PROVIDERS: dict[str, tuple[str, Provider]] = {}
 
 
-def fts(qs, *, query: str, fields: list[tuple[str, str]], headline: str | None = None, limit: int = 10):
-    """Weighted full-text search over `fields` [(field, weight A-D)], best first, each row with
-    `.rank` and (with `headline`) `.headline`: a snippet with HIGHLIGHT_START/STOP around hits."""
-    from django.contrib.postgres.search import SearchHeadline
+def query_of(text: str) -> SearchQuery:
+    return SearchQuery(text, search_type="websearch", config=SEARCH_CONFIG)
 
-    sq = SearchQuery(query, search_type="websearch", config="english")
-    vector = None
-    for name, weight in fields:
-        part = SearchVector(name, weight=weight, config="english")
-        vector = part if vector is None else vector + part
-    qs = qs.annotate(rank=SearchRank(vector, sq)).filter(rank__gt=0)
-    if headline:
-        qs = qs.annotate(
-            headline=SearchHeadline(
-                headline, sq, config="english", start_sel=HIGHLIGHT_START, stop_sel=HIGHLIGHT_STOP, max_words=30
-            )
-        )
-    return list(qs.order_by("-rank")[:limit])
+
+def headline_of(expression, query: SearchQuery, **options) -> SearchHeadline:
+    """A snippet with HIGHLIGHT_START/STOP around the hits."""
+    options = {"max_words": 30, **options}
+    return SearchHeadline(
+        expression, query, config=SEARCH_CONFIG, start_sel=HIGHLIGHT_START, stop_sel=HIGHLIGHT_STOP, **options
+    )
+
+
+def ranked(qs, query: SearchQuery, *, limit: int, headline=None, then: str = "-pk", **headline_options) -> list:
+    """Rows of `qs` whose stored `search_vector` matches `query` (a GIN index scan), best
+    first, at most `limit`, each with `.rank` and, given a `headline` field or expression,
+    `.headline`; ties broken by `then`. One bounded query: ts_rank reads the stored vector, and PostgreSQL evaluates
+    ts_headline (an expensive function) only on the rows left after ORDER BY ... LIMIT."""
+    qs = (
+        qs.defer("search_vector")
+        .filter(search_vector=query)
+        .annotate(rank=SearchRank(F("search_vector"), query))
+        .order_by("-rank", then)
+    )
+    if headline is not None:
+        qs = qs.annotate(headline=headline_of(headline, query, **headline_options))
+    return list(qs[:limit])
 
 
 def url_of(obj, fallback: str = "/") -> str:
@@ -125,9 +150,7 @@ def search(query: str, user, *, kinds: list[str] | None = None, limit: int = 10)
 def _products(query: str, user, limit: int) -> list[SearchResult]:
     from portal.models import Product
 
-    vector = SearchVector("name", weight="A") + SearchVector("description", weight="B")
-    sq = SearchQuery(query, search_type="websearch")
-    rows = Product.objects.annotate(rank=SearchRank(vector, sq)).filter(rank__gt=0).order_by("-rank")[:limit]
+    rows = ranked(Product.objects.all(), query_of(query), limit=limit)
     return [SearchResult("Product", p.name, "/", p.description[:200], float(p.rank), p.name) for p in rows]
 
 

@@ -161,14 +161,20 @@ def portal_product():
     return product
 
 
-def _event(name: str, user, properties: dict[str, Any]) -> dict[str, Any]:
+def _event(name: str, user, properties: dict[str, Any], *, at=None, event_uuid: str | None = None) -> dict[str, Any]:
     return {
         "event": name,
         "distinct_id": str(user.pk),
-        "timestamp": timezone.now().isoformat(),
-        "uuid": str(uuid.uuid4()),
+        "timestamp": (at or timezone.now()).isoformat(),
+        "uuid": event_uuid or str(uuid.uuid4()),
         "properties": {"role": "admin" if user.is_superuser else user.role, **properties},
     }
+
+
+def track_at(name: str, user, *, at, event_uuid: str, **properties: Any) -> None:
+    """Buffer one usage event that happened at `at` (demo history: portal.demo.seed_usage).
+    Same buffer, flush and ingestion as live usage; a fixed uuid keeps a re-run from doubling it."""
+    _redis().rpush(buffer_key(), json.dumps(_event(name, user, properties, at=at, event_uuid=event_uuid), default=str))
 
 
 def track(name: str, user, **properties: Any) -> None:
@@ -240,6 +246,17 @@ def _product_candidates(request) -> list[str]:
     return [v[:60] for v in values if isinstance(v, str) and v]
 
 
+def page_view_properties(match, path: str, candidates: list[str]) -> dict[str, Any]:
+    """The page_viewed properties for a resolved URL (shared by the middleware and the demo history)."""
+    tool = (match.namespace.split(":")[0] if match and match.namespace else "portal") or "portal"
+    return {
+        "tool": tool,
+        "page": (match.url_name or "") if match else "",
+        "path": path[:200],
+        "_product_candidates": candidates,
+    }
+
+
 def _resolve_products(events: list[dict]) -> None:
     """Turn the buffered product hints into a `product` slug property (one query per batch)."""
     from portal.models import Product
@@ -281,16 +298,8 @@ class UsageMiddleware:
                 and getattr(request, "user", None) is not None
                 and request.user.is_authenticated
             ):
-                match = request.resolver_match
-                tool = (match.namespace.split(":")[0] if match and match.namespace else "portal") or "portal"
-                track(
-                    "page_viewed",
-                    request.user,
-                    tool=tool,
-                    page=(match.url_name or "") if match else "",
-                    path=request.path[:200],
-                    _product_candidates=_product_candidates(request),
-                )
+                props = page_view_properties(request.resolver_match, request.path, _product_candidates(request))
+                track("page_viewed", request.user, **props)
         except Exception as exc:  # noqa: BLE001 - never break a request
             logger.warning("page view not recorded: %s", exc)
         return response

@@ -14,10 +14,13 @@ import re
 from decimal import Decimal
 
 from django.conf import settings
+from django.contrib.postgres.indexes import GinIndex
 from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.urls import reverse
+
+from portal.search import search_vector_field
 
 IMMUTABLE_MESSAGE = (
     "Version {number} of “{template}” is published and cannot be edited. Publish a new version instead "
@@ -60,8 +63,12 @@ class Template(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Global search (portal.search): stored, GIN-indexed.
+    search_vector = search_vector_field(("name", "A"), ("description", "B"))
+
     class Meta:
         ordering = ["kind", "name"]
+        indexes = [GinIndex(fields=["search_vector"], name="template_search_gin")]
 
     def __str__(self) -> str:
         return self.name
@@ -221,9 +228,15 @@ class Document(models.Model):
     approved_at = models.DateTimeField(null=True, blank=True)
     shipped_at = models.DateTimeField(null=True, blank=True)
 
+    # Global search (portal.search): the title here, section bodies on DocumentSection.
+    search_vector = search_vector_field(("title", "A"))
+
     class Meta:
         ordering = ["-updated_at"]
-        indexes = [models.Index(fields=["product", "status"])]
+        indexes = [
+            models.Index(fields=["product", "status"]),
+            GinIndex(fields=["search_vector"], name="document_search_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.title
@@ -255,9 +268,12 @@ class DocumentSection(models.Model):
     body = models.TextField(blank=True, help_text="Markdown")
     added_in_version = models.PositiveIntegerField(null=True, blank=True)
 
+    search_vector = search_vector_field(("body", "B"))  # global search, with Document.search_vector
+
     class Meta:
         ordering = ["document", "order", "id"]
         constraints = [models.UniqueConstraint(fields=["document", "key"], name="document_section_key_unique")]
+        indexes = [GinIndex(fields=["search_vector"], name="document_section_search_gin")]
 
     def __str__(self) -> str:
         return self.title
@@ -395,9 +411,15 @@ class RoadmapItem(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
+    # Global search (portal.search): stored, GIN-indexed.
+    search_vector = search_vector_field(("title", "A"), ("description", "B"))
+
     class Meta:
         ordering = ["product", "position", "-rice_score", "id"]
-        indexes = [models.Index(fields=["product", "horizon"])]
+        indexes = [
+            models.Index(fields=["product", "horizon"]),
+            GinIndex(fields=["search_vector"], name="roadmap_item_search_gin"),
+        ]
 
     def __str__(self) -> str:
         return self.title

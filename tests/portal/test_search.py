@@ -74,3 +74,49 @@ def test_draft_templates_are_not_found(db, pm):
     TemplateFactory(name="Quokka draft", status="draft")
     TemplateFactory(name="Quokka retro", status="published")
     assert [r.title for r in search("quokka", pm, kinds=["template"])] == ["Quokka retro"]
+
+
+def test_every_word_must_match(everything, pm):
+    # ts_rank is above zero (1e-20) even for rows that match none of an AND query's words, so
+    # filtering on rank listed every row; the providers filter on the stored vector with @@.
+    assert search(f"{WORD} quasar", pm) == []
+    assert {r.kind for r in search(f"{WORD} funnel", pm)} == {"Dashboard"}
+
+
+def test_search_queries_are_bounded(everything, pm, django_assert_max_num_queries):
+    from portal.search import PROVIDERS, _load_providers
+
+    _load_providers()
+    # One query per provider, plus research's prefetch of products for the rows it returns.
+    with django_assert_max_num_queries(len(PROVIDERS) + 4):
+        assert search(WORD, pm)
+
+
+@pytest.mark.parametrize(
+    "label",
+    [
+        "portal.Product",
+        "analytics.Dashboard",
+        "analytics.EventDefinition",
+        "experiments.Experiment",
+        "feedback.Theme",
+        "onboarding.Track",
+        "tooling.Template",
+        "tooling.RoadmapItem",
+        "tooling.Document",
+        "tooling.DocumentSection",
+    ],
+)
+def test_providers_can_use_the_gin_index_on_the_stored_vector(db, label):
+    from django.apps import apps
+    from django.db import connection, transaction
+
+    from portal.search import query_of
+
+    qs = apps.get_model(label).objects.filter(search_vector=query_of(WORD))
+    sql, params = qs.query.sql_with_params()
+    with transaction.atomic(), connection.cursor() as cursor:
+        cursor.execute("SET LOCAL enable_seqscan = off")  # tiny test tables: make the planner show the index
+        cursor.execute(f"EXPLAIN {sql}", params)
+        plan = "\n".join(row[0] for row in cursor.fetchall())
+    assert "Bitmap Index Scan on" in plan and "_search_gin" in plan, plan

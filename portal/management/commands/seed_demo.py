@@ -46,6 +46,11 @@ class Command(BaseCommand):
             summary = import_module(f"{app_label}.demo").seed(org, small=small)
             self.stdout.write(f"{app_label}: {summary or 'done'} ({time.monotonic() - app_started:.1f} s)")
         if not only:
+            from portal.demo_usage import seed_usage
+
+            usage_started = time.monotonic()
+            summary = seed_usage(org, small=small)
+            self.stdout.write(f"portal usage: {summary} ({time.monotonic() - usage_started:.1f} s)")
             audit_record(actor=None, action="demo.seed", target_label="seed_demo", changes={"small": small})
         self.stdout.write(
             self.style.SUCCESS(
