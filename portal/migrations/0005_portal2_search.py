@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('portal', '0003_internal_product_reports'),
+        ('portal', '0004_product_editable_by_all_pms'),
     ]
 
     operations = [

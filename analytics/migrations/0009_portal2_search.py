@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('analytics', '0006_active_users_daily'),
+        ('analytics', '0008_analytics2_event_covering_index'),
     ]
 
     operations = [

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('feedback', '0002_roadmaplink'),
+        ('feedback', '0003_feedback2_lean_indexes'),
     ]
 
     operations = [

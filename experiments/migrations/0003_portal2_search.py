@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('experiments', '0001_initial'),
+        ('experiments', '0002_experiments2_ratio_metrics'),
         ('tooling', '0002_effort_validator'),
     ]
 
