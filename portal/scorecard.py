@@ -50,6 +50,7 @@ class Measure:
     series: dict[str, list] = field(default_factory=dict)
     better: str = "higher"  # or "lower"
     x_title: str = "Week starting"
+    y_title: str = ""  # the chart's axis, when it plots the parts of the headline (default: unit)
     note: str = ""
 
     @property
@@ -118,13 +119,14 @@ def pm_leverage() -> Measure:
     return Measure(
         key="leverage",
         promise="PM leverage",
-        title="Self-serve actions per request to product ops",
+        title="Self-serve actions and requests to product ops",
         definition=(
             "Actions PMs completed themselves (documents created or approved, experiments created, started or "
             "decided, dashboards created, insights published) divided by requests that needed product ops "
             "(reviews asked of an ops lead, template change suggestions). Weekly; last 4 weeks as the headline."
         ),
         unit="ratio",
+        y_title="actions a week",
         headline=round(last4_ss / last4_rq, 1) if last4_rq else (float(last4_ss) if last4_ss else None),
         headline_label=f"{last4_ss} self-serve actions, {last4_rq} requests to ops (4 weeks)",
         x=weeks,
@@ -412,7 +414,7 @@ def _chart(m: Measure) -> dict[str, Any]:
         fig,
         title=m.title,
         x_title=m.x_title,
-        y_title=m.unit,
+        y_title=m.y_title or m.unit,
         time_series=True,
         height=280,
     )
