@@ -142,6 +142,7 @@ OBJECT_ROUTES: dict[str, Callable[[World], dict]] = {
             "experiments-api-start",
             "experiments-api-stop",
             "experiments:detail",
+            "experiments:edit",
             "experiments:archive",
             "experiments:decide",
             "experiments:refresh",

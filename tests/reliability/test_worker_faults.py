@@ -216,7 +216,7 @@ def test_feedback_aggregation_survives_a_sigkilled_worker_exactly_once(workers):
     from feedback.tasks import refresh_signals
 
     product, themes = _feedback_with_themes()
-    first = workers(pause="feedback.signals:aggregate", on_call=2)  # frozen after the first theme
+    first = workers(pause="feedback.signals:with_trends", on_call=2)  # frozen after the first theme
     refresh_signals.delay(product.pk)
     first.wait_paused()
     first.sigkill()
