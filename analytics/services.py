@@ -10,7 +10,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import connection, models, transaction
+from django.db import OperationalError, connection, models, transaction
 from django.utils import timezone
 
 from analytics import ingest
@@ -244,6 +244,7 @@ _INSERT_SQL = """
 INSERT INTO analytics_event
     (product_id, source_id, received_at, uuid, event, distinct_id, timestamp, properties, status, reasons)
 SELECT %s, %s, %s, u, e, d, t, p, s, r FROM analytics_ingest_stage
+ORDER BY u  -- concurrent batches sharing uuids (SDK retries) take the unique-index locks in one order
 ON CONFLICT DO NOTHING
 RETURNING uuid
 """
@@ -282,9 +283,31 @@ ON CONFLICT (product_id, day) DO UPDATE SET marked_at = now()
 """
 
 
-@transaction.atomic
+DEADLOCK_RETRIES = 3
+
+
 def events_ingest(*, product: Product, events: list[dict], source: Source | None = None) -> IngestResult:
     """Check a batch against the tracking plan and store it in bulk; one result per event.
+
+    Rows are written in a fixed order (uuids, violation types, days), so concurrent batches do
+    not deadlock; should PostgreSQL still pick this batch as a deadlock victim, the whole batch
+    is rolled back and run again (when we own the transaction), so a client never sees a 500
+    for it.
+    """
+    for attempt in range(1, DEADLOCK_RETRIES + 1):
+        try:
+            return _events_ingest_once(product=product, events=events, source=source)
+        except OperationalError as exc:
+            deadlock = getattr(exc.__cause__, "pgcode", None) in ("40P01", "40001")
+            if not deadlock or connection.in_atomic_block or attempt == DEADLOCK_RETRIES:
+                raise
+            log.warning("analytics: batch of %d events lost a deadlock; retrying (%d)", len(events), attempt)
+    raise AssertionError("unreachable")
+
+
+@transaction.atomic
+def _events_ingest_once(*, product: Product, events: list[dict], source: Source | None = None) -> IngestResult:
+    """One attempt of events_ingest, in one transaction.
 
     Structurally broken events and (in `reject` mode) violating events are kept in
     RejectedEvent with their reasons; `quarantine` mode stores violating events with
@@ -388,7 +411,7 @@ def _violations_record(product: Product, events: list, statuses: list[str], reas
             examples.setdefault(key, r["message"][:500])
     if not counts:
         return
-    keys = list(counts)
+    keys = sorted(counts)  # one lock order for every concurrent batch (no deadlocks)
     with connection.cursor() as cursor:
         cursor.execute(
             _VIOLATION_SQL,

@@ -11,7 +11,7 @@ from pathlib import Path
 
 
 def modules(selected: list[str]) -> list[str]:
-    names = sorted(p.stem for p in Path(__file__).parent.glob("*_*.py"))
+    names = sorted(p.stem for p in Path(__file__).parent.glob("*_*.py") if not p.stem.startswith("_"))
     if selected:
         names = [n for n in names if any(n.startswith(s) for s in selected)]
     return names
