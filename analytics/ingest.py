@@ -107,6 +107,8 @@ def _clean_text(value: Any, label: str, errors: list[dict], code: str) -> str:
 
 def _encodable(text: str) -> bool:
     """False for lone surrogates (valid in JSON escapes, refused by PostgreSQL)."""
+    if text.isascii():  # the common case, without building the encoded copy
+        return True
     try:
         text.encode("utf-8")
     except UnicodeEncodeError:

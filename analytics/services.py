@@ -246,7 +246,7 @@ INSERT INTO analytics_event
 SELECT %s, %s, %s, u, e, d, t, p, s, r FROM analytics_ingest_stage
 ORDER BY u  -- concurrent batches sharing uuids (SDK retries) take the unique-index locks in one order
 ON CONFLICT DO NOTHING
-RETURNING uuid
+RETURNING uuid::text
 """
 
 

@@ -36,7 +36,7 @@ def test_real_segment_client_events_are_stored_and_validated(live_server, plan, 
     assert stored["order_completed"].distinct_id == "user-1"
     assert stored["order_completed"].properties["amount"] == 42.0
     assert stored["order_completed"].uuid is not None  # messageId → idempotency key
-    quarantined = list(Event.objects.filter(status="quarantined").order_by("id"))
+    quarantined = list(Event.objects.filter(status="quarantined").order_by("timestamp"))  # ids follow uuid order
     assert [(e.event, e.reasons[0]["code"]) for e in quarantined] == [
         ("order_completed", "missing_property"),
         ("user_identified", "unknown_event"),

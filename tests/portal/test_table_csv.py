@@ -34,7 +34,7 @@ def test_parser_reads_tables_inside_main_only_with_nested_tables_apart():
 def test_a_paginated_list_exports_every_row_not_one_page(client, pm, product):
     for i in range(30):  # the experiment library shows 25 a page
         make_experiment(by=pm, product=product, key=f"csv-{i}", name=f"Export check {i:02d}")
-    make_experiment(by=pm, product=product, key="csv-formula", name="=HYPERLINK(\"http://evil\")")
+    make_experiment(by=pm, product=product, key="csv-formula", name='=HYPERLINK("http://evil")')
     client.force_login(pm)
     page = client.get("/experiments/")
     assert page.content.decode().count("Export check") < 30  # one page of 25

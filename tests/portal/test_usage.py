@@ -21,7 +21,7 @@ def empty_buffer(db):
 
 
 def _events(name):
-    return list(Event.objects.filter(product__slug="portal", event=name).order_by("id"))
+    return list(Event.objects.filter(product__slug="portal", event=name).order_by("timestamp"))  # ids follow uuid order
 
 
 def test_internal_product_and_tracking_plan_are_created_on_first_use(db):
