@@ -16,6 +16,7 @@ from experiments import selectors, services, stats
 from experiments.forms import DecideForm, ExperimentEditForm, ExperimentForm, MetricForm, PowerForm, StopForm
 from experiments.models import BestPractice, Experiment, ExperimentTemplate, Metric
 from portal import charts
+from portal.memo import memoised
 from portal.models import Product
 from portal.permissions import can_edit_product, products_editable_by
 from portal.tables import paginate
@@ -90,10 +91,25 @@ def _results_context(experiment: Experiment) -> dict:
         "health": health,
         "health_worst": _worst(health)[0],
         "health_label": _worst(health)[1],
-        "forest": _forest_chart(rows) if any(r["lift"] is not None for r in rows) else None,
-        "cumulative": _cumulative_chart(experiment, selectors.snapshot_history(experiment)),
-        "exposures": _exposure_chart(snapshot),
+        **_charts(experiment, snapshot, rows),
     }
+
+
+def _charts(experiment: Experiment, snapshot, rows: list[dict]) -> dict:
+    """The three charts, built from ready (immutable) snapshots: memoised per latest snapshot,
+    since building plotly figures is most of the page's cost."""
+
+    def build() -> dict:
+        return {
+            "forest": _forest_chart(rows) if any(r["lift"] is not None for r in rows) else None,
+            "cumulative": _cumulative_chart(experiment, selectors.snapshot_history(experiment)),
+            "exposures": _exposure_chart(snapshot),
+        }
+
+    if snapshot is None:
+        return build()
+    key = f"experiments:charts:v1:{experiment.pk}:{experiment.updated_at.timestamp()}:{snapshot.pk}"
+    return memoised(key, build)
 
 
 def _worst(health: list[dict]) -> tuple[str, str]:
