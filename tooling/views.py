@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from collections import Counter, defaultdict
 from datetime import timedelta
 
@@ -15,6 +16,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from portal import charts
+from portal.memo import memoised
 from portal.models import BusinessUnit, Product, User
 from portal.permissions import can_edit_product, products_editable_by, require_product_edit
 from portal.tables import paginate
@@ -499,6 +501,21 @@ def _timeline_figure(items: list[RoadmapItem], *, title: str, by_product: bool) 
     return fig
 
 
+def _timeline_chart_context(items: list[RoadmapItem]) -> dict | None:
+    """The portfolio timeline, memoised on a digest of exactly what it draws (and today's date
+    for its marker): building the plotly figure is most of the page's cost."""
+    drawn = [(i.pk, i.title, i.product.name, i.status, i.target_quarter, i.horizon, i.rice_score) for i in items]
+    digest = hashlib.sha1(repr((drawn, timezone.localdate())).encode(), usedforsecurity=False).hexdigest()
+
+    def build() -> dict | None:
+        fig = _timeline_figure(items, title="Roadmap timeline by target quarter", by_product=True)
+        if fig is None:
+            return None
+        return charts.chart_context(fig, chart_id="roadmap-timeline", summary=f"{len(items)} roadmap items")
+
+    return memoised(f"tooling:timeline:v1:{digest}", build)
+
+
 def roadmap_portfolio(request):
     filters = {k: request.GET.get(k, "").strip() for k in ("product", "unit", "horizon", "status", "quarter", "owner")}
     items = list(
@@ -506,7 +523,7 @@ def roadmap_portfolio(request):
             "product__name", "position", "-rice_score"
         )
     )
-    fig = _timeline_figure(items, title="Roadmap timeline by target quarter", by_product=True)
+    chart = _timeline_chart_context(items)
     horizons = Counter(i.horizon for i in items)
     quarters = sorted({i.target_quarter for i in RoadmapItem.objects.exclude(target_quarter="").only("target_quarter")})
     recent = list(selectors.roadmap_change_list(product=filters["product"] or None)[:10])
@@ -522,9 +539,7 @@ def roadmap_portfolio(request):
         "owners": User.objects.filter(roadmap_items__isnull=False).distinct().order_by("first_name"),
         "counts": {h: horizons.get(h, 0) for h in HORIZON_ORDER},
         "shipped": sum(1 for i in items if i.status == "shipped"),
-        "chart": charts.chart_context(fig, chart_id="roadmap-timeline", summary=f"{len(items)} roadmap items")
-        if fig
-        else None,
+        "chart": chart,
         "recent_changes": recent,
     }
     return render(request, "tooling/roadmap_portfolio.html", context)

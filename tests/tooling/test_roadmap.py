@@ -102,3 +102,17 @@ def test_portfolio_filters_and_query_count(pm_client, product, other_product, dj
     assert body.count("/tooling/roadmap/items/") == 3
     with django_assert_max_num_queries(16):
         assert pm_client.get(f"/tooling/roadmap/{product.slug}/").status_code == 200
+
+
+def test_portfolio_timeline_is_memoised_on_what_it_draws(client, pm, product):
+    """The timeline chart is cached by a digest of its items: an edit shows at once."""
+    from tests.tooling.factories import RoadmapItemFactory
+    from tooling.models import RoadmapItem
+
+    item = RoadmapItemFactory(product=product, title="Wallet-first checkout", target_quarter="2026-Q4")
+    client.force_login(pm)
+    assert "Wallet-first checkout" in client.get("/tooling/roadmap/").content.decode()
+    RoadmapItem.objects.filter(pk=item.pk).update(title="Split tender payments")
+    page = client.get("/tooling/roadmap/").content.decode()
+    chart = page[page.index('id="roadmap-timeline-data"') :]
+    assert "Split tender payments" in chart and "Wallet-first checkout" not in chart
