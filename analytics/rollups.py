@@ -67,6 +67,16 @@ def user_bits_rebuild(*, product_id: int, touched: bool) -> None:
         cursor.execute(_USER_BITS.format(users=users), {"product": product_id})
 
 
+# Rollups of one product are serialised (a transaction-scoped advisory lock): two workers
+# re-rolling the same day at once would both delete, then both insert the same keys.
+_ROLLUP_LOCK_NAMESPACE = 7301
+
+
+def _serialise_product(product_id: int) -> None:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ROLLUP_LOCK_NAMESPACE, product_id])
+
+
 def rollup_day(*, product_id: int, day: date) -> None:
     rollup_range(product_id=product_id, first=day, last=day)
 
@@ -74,6 +84,7 @@ def rollup_day(*, product_id: int, day: date) -> None:
 @transaction.atomic
 def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bool = True) -> None:
     """Recompute the rollups of days first..last (inclusive) from raw events, set-based."""
+    _serialise_product(product_id)
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     params = {"product": product_id, "first": first, "last": last, "start": start, "end": end}
@@ -99,9 +110,12 @@ def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bo
         active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
 
 
+@transaction.atomic
 def active_users_refresh(*, product_id: int, first: date, last: date) -> None:
     """Recompute DAU/WAU/MAU for days first..last (capped at today) from user-day activity."""
     from analytics.queries import active_user_counts
+
+    _serialise_product(product_id)
 
     today = datetime.now(UTC).date()
     last = min(last, today)

@@ -81,3 +81,41 @@ def test_a_batch_chosen_as_deadlock_victim_is_run_again_whole(monkeypatch):
     result = services.events_ingest(product=product, events=[event])
     assert len(calls) == 2 and result.accepted == 1
     assert Event.objects.filter(product=product).count() == 1
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_workers_re_rolling_the_same_days_at_once_both_succeed():
+    """rollup_dirty runs on every worker; two re-rolls of one day must not collide on keys."""
+    from analytics import rollups
+    from analytics.models import EventDailyRollup
+
+    product = ProductFactory()
+    now = timezone.now() - timedelta(hours=1)
+    services.events_ingest(
+        product=product,
+        events=[
+            {"event": f"e{i % 5}", "distinct_id": f"u{i}", "timestamp": (now - timedelta(days=i % 3)).isoformat()}
+            for i in range(300)
+        ],
+    )
+    errors: list[BaseException] = []
+    start = threading.Barrier(3)
+    first, last = (now - timedelta(days=2)).date(), now.date()
+
+    def reroll():
+        try:
+            start.wait()
+            for _ in range(3):
+                rollups.rollup_range(product_id=product.pk, first=first, last=last)
+        except BaseException as exc:  # noqa: BLE001 - reported by the assertion below
+            errors.append(exc)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=reroll) for _ in range(3)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert errors == []
+    assert sum(EventDailyRollup.objects.filter(product=product).values_list("count", flat=True)) == 300
