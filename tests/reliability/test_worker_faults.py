@@ -169,6 +169,9 @@ def test_experiment_results_survive_a_sigkilled_worker_exactly_once(workers):
     snapshot.refresh_from_db()
     assert snapshot.status == ResultSnapshot.Status.COMPUTING  # killed mid-way, not before it started
     first.sigkill()
+    # Past its visibility timeout, the unacked task is restored when the next worker starts;
+    # a worker started earlier only restores it at kombu's next periodic sweep (~100 s).
+    time.sleep(VISIBILITY_S + 1)
 
     workers()  # a fresh worker: picks the unacknowledged task up again
     _wait_for(
@@ -221,6 +224,7 @@ def test_feedback_aggregation_survives_a_sigkilled_worker_exactly_once(workers):
     first.wait_paused()
     first.sigkill()
     assert ThemeWeek.objects.filter(theme__product=product).count() == 0  # nothing half-written
+    time.sleep(VISIBILITY_S + 1)  # past its visibility timeout: restored when the next worker starts
 
     workers()
     _wait_for(
