@@ -104,6 +104,17 @@ class Postgres:
         self._pg_ctl("-o", '-h ""', "-o", f"-k {socket_dir}", "-l", str(self.server.log), "start")
 
 
+def stop_process_group(proc: subprocess.Popen) -> None:
+    """SIGTERM a child started with start_new_session=True, SIGKILL it if it lingers."""
+    if proc.poll() is None:
+        os.killpg(proc.pid, signal.SIGTERM)
+        try:
+            proc.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait(timeout=5)
+
+
 def test_database_url() -> str:
     """DATABASE_URL of the database this test runs against (pytest-django's test_ db)."""
     url = urlparse(os.environ["DATABASE_URL"])
@@ -148,13 +159,7 @@ class Gunicorn:
         return self.log.read()[-4000:]
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        stop_process_group(self.proc)
         self.log.close()
 
 

@@ -28,6 +28,8 @@ from django.conf import settings
 from django.db import connection
 from django.utils import timezone
 
+from tests.reliability import procs
+
 VISIBILITY_S = 3
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,13 +86,7 @@ class Worker:
         assert self.proc.returncode == -signal.SIGKILL
 
     def stop(self) -> None:
-        if self.proc.poll() is None:
-            os.killpg(self.proc.pid, signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(self.proc.pid, signal.SIGKILL)
-                self.proc.wait(timeout=5)
+        procs.stop_process_group(self.proc)
         self.log.close()
 
 
