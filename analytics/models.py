@@ -505,3 +505,56 @@ class ActiveUsersDaily(models.Model):
 
     def __str__(self) -> str:
         return f"{self.day}: {self.dau}/{self.wau}/{self.mau}"
+
+
+class FunnelRollup(models.Model):
+    """A funnel (steps and conversion window) kept precomputed per user and day, so a funnel
+    tile reads one narrow table instead of joining raw events step by step.
+
+    Registered the first time a funnel without property filters runs; built in the background
+    over the product's whole history; kept current by the rollups, which mark the days whose
+    events changed (stale_from..stale_to) in the same transaction as the day's re-roll."""
+
+    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+")
+    key = models.CharField(max_length=64, help_text="Digest of the steps and window")
+    steps = models.JSONField()
+    window_days = models.PositiveIntegerField()
+    built_at = models.DateTimeField(null=True, blank=True, help_text="Empty until the first build ends")
+    stale_from = models.DateField(null=True, blank=True)
+    stale_to = models.DateField(null=True, blank=True)
+    refreshed_at = models.DateTimeField(null=True, blank=True, help_text="Last catch-up with new events")
+    last_used_at = models.DateTimeField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["product", "key"], name="funnelrollup_once")]
+
+    def __str__(self) -> str:
+        return f"{' → '.join(self.steps)} ({self.window_days} d)"
+
+
+class FunnelProgress(models.Model):
+    """For a user and a day on which they did the funnel's first step: how many further steps
+    they completed, in order, within the window from that day's first occurrence. A funnel over
+    a date range counts each user at their first such day in the range: the row whose
+    `prev_day` (the user's previous such day) falls before the range (see analytics.funnels)."""
+
+    id = models.BigAutoField(primary_key=True)
+    # Bulk-written, and deleted in SQL with its rollup (a pre_delete receiver in analytics.funnels):
+    # no per-row FK trigger, no ORM cascade over millions of rows.
+    funnel = models.ForeignKey(
+        FunnelRollup, on_delete=models.DO_NOTHING, related_name="+", db_constraint=False, db_index=False
+    )
+    distinct_id = models.CharField(max_length=200)
+    day = models.DateField()
+    prev_day = models.DateField(null=True, blank=True, help_text="The user's previous day with the first step")
+    reached = models.SmallIntegerField(help_text="0 = the first step only")
+
+    class Meta:
+        indexes = [
+            # Counting a range reads this index alone; keeping prev_day current probes the other.
+            models.Index(fields=["funnel", "day"], include=["prev_day", "reached"], name="funnelprogress_day_cov"),
+            models.Index(fields=["funnel", "distinct_id", "day"], name="funnelprogress_user_day"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.day} {self.distinct_id}: step {self.reached + 1}"

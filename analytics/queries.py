@@ -29,6 +29,7 @@ MATHS = {"count", "uniques", "sum", "avg"}
 OPS = {"eq", "neq", "contains", "gt", "lt", "is_set"}
 TYPES = {"trends", "funnel", "retention", "active_users", "top_events", "quality", "violations"}
 MAX_BREAKDOWN = 8
+MAX_FUNNEL_STEPS = 20  # the funnel rollup packs the step reached into 5 bits
 
 
 class SpecError(ValueError):
@@ -101,8 +102,15 @@ def normalise(spec: dict, *, today: date | None = None) -> dict:
         steps = spec.get("steps") or []
         if not isinstance(steps, list) or len(steps) < 2:
             raise SpecError("steps: a funnel needs at least two steps.")
+        if len(steps) > MAX_FUNNEL_STEPS:
+            raise SpecError(f"steps: a funnel has at most {MAX_FUNNEL_STEPS} steps (got {len(steps)}).")
         out["steps"] = [str(s) for s in steps]
-        out["window_days"] = int(spec.get("window_days") or 7)
+        try:
+            out["window_days"] = int(spec.get("window_days") or 7)
+        except (TypeError, ValueError):
+            raise SpecError("window_days: must be a whole number of days.") from None
+        if not 1 <= out["window_days"] <= 90:
+            raise SpecError("window_days: must be between 1 and 90 days.")
     elif kind == "retention":
         period = spec.get("period", "week")
         if period not in ("day", "week"):
@@ -287,7 +295,20 @@ def _num(value: float) -> float | int:
 
 
 def funnel(product_id: int, spec: dict) -> dict:
-    """Strict order: each step's first occurrence after the previous step, within the window."""
+    """Strict order: each step's first occurrence after the previous step, within the window.
+
+    Without property filters the counts come from the funnel's rollup once it is built
+    (analytics.funnels); until then, and with filters, from raw events."""
+    from analytics import funnels
+
+    rollup = None if spec["filters"] else funnels.lookup(product_id, spec["steps"], spec["window_days"])
+    if rollup is not None:
+        counts = funnels.counts(rollup, spec["date_from"], spec["date_to"])
+        return _funnel_result(spec, dict(enumerate(counts)), source="rollup")
+    return _funnel_result(spec, _funnel_raw_counts(product_id, spec), source="raw")
+
+
+def _funnel_raw_counts(product_id: int, spec: dict) -> dict[int, int]:
     start, end = _ts_range(spec)
     steps = spec["steps"]
     window = timedelta(days=spec["window_days"])
@@ -320,7 +341,11 @@ def funnel(product_id: int, spec: dict) -> dict:
         cursor.execute("SET LOCAL enable_mergejoin = off")
         cursor.execute("SET LOCAL work_mem = '64MB'")
         cursor.execute(f"WITH {', '.join(ctes)} {counts}", params)
-        rows = dict(cursor.fetchall())
+        return dict(cursor.fetchall())
+
+
+def _funnel_result(spec: dict, rows: dict[int, int], *, source: str) -> dict:
+    steps = spec["steps"]
     out = []
     first = rows.get(0, 0) or 0
     for i, step in enumerate(steps):
@@ -335,7 +360,7 @@ def funnel(product_id: int, spec: dict) -> dict:
                 "drop_off": (prev - n) if i else 0,
             }
         )
-    return {"kind": "funnel", "steps": out, "window_days": spec["window_days"]}
+    return {"kind": "funnel", "steps": out, "window_days": spec["window_days"], "source": source}
 
 
 # --- retention -----------------------------------------------------------------------------

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime, time, timedelta
 
 from django.db import connection, transaction
 
+from analytics import funnels
 from analytics.models import DirtyDay
 
 _EVENT_DAILY = """
@@ -72,7 +73,7 @@ def user_bits_rebuild(*, product_id: int, touched: bool) -> None:
 _ROLLUP_LOCK_NAMESPACE = 7301
 
 
-def _serialise_product(product_id: int) -> None:
+def serialise_product(product_id: int) -> None:
     with connection.cursor() as cursor:
         cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_ROLLUP_LOCK_NAMESPACE, product_id])
 
@@ -84,7 +85,7 @@ def rollup_day(*, product_id: int, day: date) -> None:
 @transaction.atomic
 def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bool = True) -> None:
     """Recompute the rollups of days first..last (inclusive) from raw events, set-based."""
-    _serialise_product(product_id)
+    serialise_product(product_id)
     start = datetime.combine(first, time.min, tzinfo=UTC)
     end = datetime.combine(last + timedelta(days=1), time.min, tzinfo=UTC)
     params = {"product": product_id, "first": first, "last": last, "start": start, "end": end}
@@ -108,6 +109,9 @@ def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bo
     user_bits_rebuild(product_id=product_id, touched=True)
     if refresh_active:  # a day's users count towards the WAU/MAU of the 29 days after it
         active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
+        # Outside the dirty-day sweep events may have been deleted, which a funnel refresh (it
+        # follows new events) cannot see.
+        funnels.rebuild_later(product_id=product_id)
 
 
 @transaction.atomic
@@ -115,7 +119,7 @@ def active_users_refresh(*, product_id: int, first: date, last: date) -> None:
     """Recompute DAU/WAU/MAU for days first..last (capped at today) from user-day activity."""
     from analytics.queries import active_user_counts
 
-    _serialise_product(product_id)
+    serialise_product(product_id)
 
     today = datetime.now(UTC).date()
     last = min(last, today)
@@ -169,6 +173,7 @@ def rollup_dirty_days(limit: int = 1000) -> int:
     for row in DirtyDay.objects.order_by("marked_at")[:limit]:
         with transaction.atomic():
             rollup_range(product_id=row.product_id, first=row.day, last=row.day, refresh_active=False)
+            funnels.mark_stale(product_id=row.product_id, first=row.day, last=row.day)
             DirtyDay.objects.filter(pk=row.pk, marked_at=row.marked_at).delete()
         first, last = spans.get(row.product_id, (row.day, row.day))
         spans[row.product_id] = (min(first, row.day), max(last, row.day))
@@ -176,4 +181,5 @@ def rollup_dirty_days(limit: int = 1000) -> int:
     for product_id, (first, last) in spans.items():
         active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
         definitions_refresh_stats(product_id=product_id)
+    funnels.sweep()
     return done

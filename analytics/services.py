@@ -383,7 +383,7 @@ def _events_ingest_once(*, product: Product, events: list[dict], source: Source 
     ]
     result.reason_details = reasons_out  # type: ignore[attr-defined]
     if result.accepted or result.quarantined:
-        _dispatch_rollups()
+        rollups_dispatch()
     return result
 
 
@@ -441,7 +441,7 @@ def _safe_dispatch(task, *args) -> None:
         log.warning("analytics: could not dispatch %s", task.name, exc_info=True)
 
 
-def _dispatch_rollups() -> None:
+def rollups_dispatch() -> None:
     """Ask the worker to re-roll dirty days soon; beat also sweeps them, so a broker outage loses nothing."""
     from django.core.cache import cache
 

@@ -1,11 +1,14 @@
 """Product-health dashboard over a large synthetic event table: cold (every tile computed from
-rollups, funnel from raw events) and cached (the page through gunicorn, p95), beside the same
-daily trend computed by raw SQL over raw events. Targets: cached p95 <= 100 ms, cold <= 2 s,
-trend from rollups >= 20x faster than raw SQL.
+rollups, as the workers do) and cached (the page through gunicorn, p95), beside the same daily
+trend computed by raw SQL over raw events. Targets: cached p95 <= 100 ms, cold <= 2 s, trend
+from rollups >= 20x faster than raw SQL.
 
-The issue asks for 10M events; generating them does not fit the 2-minute budget on this
-shared machine, so BENCH_EVENTS (default 1,000,000) rows are generated in the database and
-the figure is printed with the size it was measured on."""
+BENCH_EVENTS (default 10,000,000, as the issue asks) rows are generated in the database once and
+kept for later runs: about 2.5 min to generate, 4.5 min to roll up and 1 min to build the key
+funnel's rollup on this 2-CPU machine, and 3.5 GB of disk. BENCH_EVENTS=1000000 is quicker.
+The key funnel's raw-event time (what the tile costs before its rollup is built) and the cost
+of keeping the rollup current are printed too."""
+
 
 from __future__ import annotations
 
@@ -83,7 +86,7 @@ def main() -> dict:
     from analytics import queries, services
     from analytics.models import Dashboard, TileResult
 
-    n = int(os.environ.get("BENCH_EVENTS", "1000000"))
+    n = int(os.environ.get("BENCH_EVENTS", "10000000"))
     product = _product(n)
     dashboard = Dashboard.objects.get(product=product, template__slug="product-health")
 
@@ -108,6 +111,8 @@ def main() -> dict:
     same = [r[1] for r in raw_rows] == [v for v in result["series"][0]["values"] if v] and [r[2] for r in raw_rows] == [
         v for v in uniques["series"][0]["values"] if v
     ]
+
+    funnel_build_s, funnel_raw_s, funnel_refresh_s = _key_funnel_rollup(product, dashboard)
 
     # Cold: every tile of the product-health dashboard computed (as the workers would).
     TileResult.objects.filter(tile__dashboard=dashboard).delete()
@@ -146,6 +151,11 @@ def main() -> dict:
     for title, seconds in per_tile.items():
         print(f"    {title:<34} {seconds * 1000:8.1f} ms")
     print(
+        f"    (the key funnel from raw events, as before its rollup is built: {funnel_raw_s:.2f} s"
+        + (f"; its rollup was built in {funnel_build_s:.1f} s" if funnel_build_s is not None else "")
+        + f"; catching up with today's events takes {funnel_refresh_s:.1f} s, at most every 5 min)"
+    )
+    print(
         cached.line("cached dashboard page (gunicorn)") + f"   target p95 <= {TARGET_CACHED_P95_MS:.0f} ms: "
         f"{verdict(cached.p95 <= TARGET_CACHED_P95_MS and cached.errors == 0)}"
     )
@@ -159,6 +169,35 @@ def main() -> dict:
         "cold_s": cold_total,
         "cached_p95_ms": cached.p95,
     }
+
+
+def _key_funnel_rollup(product, dashboard) -> tuple[float | None, float, float]:
+    """Build the key funnel's rollup, as the worker does once the dashboard's funnel tile has
+    run (not part of the cold figure, like the other rollups); and time the raw-event funnel
+    the tile falls back to until then."""
+    from django.utils import timezone
+
+    from analytics import funnels, queries, services
+    from analytics.models import FunnelRollup
+
+    tile = dashboard.tiles.get(spec__type="funnel")
+    spec = queries.normalise(services.spec_resolve(product=product, spec=tile.spec))
+    started = time.perf_counter()
+    queries._funnel_raw_counts(product.pk, spec)
+    raw_s = time.perf_counter() - started
+    funnels.lookup(product.pk, spec["steps"], spec["window_days"])  # registers it
+    rollup = FunnelRollup.objects.get(product=product, key=funnels.funnel_key(spec["steps"], spec["window_days"]))
+    build_s = None
+    if rollup.built_at is None or rollup.stale_from is not None:
+        started = time.perf_counter()
+        funnels.build(rollup.pk)
+        build_s = time.perf_counter() - started
+    # What keeping it current costs: catching up with a day of new events (today's users).
+    today = timezone.now().date()
+    funnels.mark_stale(product_id=product.pk, first=today, last=today)
+    started = time.perf_counter()
+    funnels.refresh_stale(rollup.pk)
+    return build_s, raw_s, time.perf_counter() - started
 
 
 def _has_user(username: str) -> bool:

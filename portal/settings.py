@@ -333,6 +333,8 @@ LOGGING = {
 
 # Raw analytics events older than this are deleted daily (rollups are kept); 0 keeps them forever.
 RAW_EVENT_RETENTION_DAYS = int(os.environ.get("RAW_EVENT_RETENTION_DAYS", "395"))
+# Saved funnels catch up with new events at most this often (analytics/funnels.py).
+ANALYTICS_FUNNEL_REFRESH_SECONDS = int(os.environ.get("ANALYTICS_FUNNEL_REFRESH_SECONDS", "300"))
 
 # Portal-specific knobs
 PORTAL_NAME = "Product Ops Portal"
