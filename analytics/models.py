@@ -212,10 +212,14 @@ class Event(models.Model):
 
     id = models.BigAutoField(primary_key=True)
     # No database FK constraints on the raw table: they cost a trigger per row on COPY and
-    # bulk inserts; the ingestion path only writes ids it just loaded.
-    product = models.ForeignKey("portal.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False)
+    # bulk inserts; the ingestion path only writes ids it just loaded. No single-column FK
+    # indexes either: the covering index leads with product, and nothing reads by source
+    # (deleting a source, rare, scans); each index is written for every event ingested.
+    product = models.ForeignKey(
+        "portal.Product", on_delete=models.CASCADE, related_name="+", db_constraint=False, db_index=False
+    )
     source = models.ForeignKey(
-        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False
+        Source, null=True, blank=True, on_delete=models.SET_NULL, related_name="+", db_constraint=False, db_index=False
     )
     uuid = models.UUIDField(null=True, blank=True)
     event = models.CharField(max_length=200)
