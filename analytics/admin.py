@@ -7,12 +7,13 @@ from django.contrib import admin, messages
 from django.db import models
 from django.utils.html import format_html
 
-from analytics import services
+from analytics import funnels, services
 from analytics.models import (
     Dashboard,
     DashboardTemplate,
     Event,
     EventDefinition,
+    FunnelRollup,
     Insight,
     NamingRule,
     PlanChange,
@@ -209,3 +210,19 @@ class ViolationTypeAdmin(ReadOnlyAdmin):
     list_filter = ["product", "code"]
     search_fields = ["event", "property"]
     list_select_related = ["product"]
+
+
+@admin.register(FunnelRollup)
+class FunnelRollupAdmin(ReadOnlyAdmin):
+    """The saved funnels the workers keep precomputed: when each was built, caught up and read."""
+
+    list_display = ["product", "__str__", "built_at", "refreshed_at", "stale_from", "stale_to", "last_used_at"]
+    list_filter = ["product"]
+    list_select_related = ["product"]
+    actions = ["rebuild"]
+
+    @admin.action(description="Rebuild from raw events (the funnel reads raw events meanwhile)")
+    def rebuild(self, request, queryset):
+        count = funnels.rebuild_later(queryset)
+        services.rollups_dispatch()
+        messages.success(request, f"The worker rebuilds {count} funnel(s) now.")

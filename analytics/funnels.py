@@ -4,18 +4,19 @@ A strict-order funnel counts a user at the first occurrence t0 of step 1 in the 
 takes each next step's first occurrence at or after the previous one, up to t0 + window. Ranges
 are whole UTC days, so a user's outcome depends only on the first day D in the range on which
 they did step 1, and on the events in [D, D + 1 + window days). FunnelProgress stores that
-outcome (`reached`) for every (user, D); a funnel over any range is then one pass over the rows
-of its days, each user taken at their earliest day (see `counts`).
+outcome (`reached`) for every (user, D), with the user's previous such day; a funnel over any
+range is then one pass over the rows of its days, each user taken at their earliest day in it
+(see `counts`).
 
-Events arriving for day X change the outcomes of the days X - window .. X only, so the rollups
-mark that span stale (in the transaction that re-rolls the day) and `refresh` recomputes it.
+Events arriving for day X change only the outcomes of start days X - window .. X, and only of
+the users who sent them: the dirty-day sweep marks X stale in the transaction that re-rolls it,
+and `refresh_stale` recomputes those users' rows of those days.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
-import logging
 from datetime import UTC, date, datetime, time, timedelta
 
 from django.conf import settings
@@ -27,9 +28,6 @@ from django.utils import timezone
 
 from analytics.models import EventDailyRollup, FunnelRollup
 
-log = logging.getLogger(__name__)
-
-MAX_STEPS = 20
 # A rollup nobody has read for this long is dropped by the sweep (its funnel was deleted or edited).
 UNUSED_FOR = timedelta(days=30)
 # last_used_at is written at most this often, so reading a funnel is not a write each time.
@@ -240,10 +238,10 @@ def mark_stale(*, product_id: int, first: date, last: date) -> None:
         )
 
 
-def rebuild_later(*, product_id: int) -> None:
-    """Events may have been deleted or re-rolled outside ingestion: rebuild the product's funnels
-    (they read raw events until then)."""
-    FunnelRollup.objects.filter(product_id=product_id).update(built_at=None, stale_from=None, stale_to=None)
+def rebuild_later(rollups) -> int:
+    """Rebuild these funnels from raw events in the next sweep (they read raw events until then):
+    after events were deleted or re-rolled outside ingestion, or at an ops lead's request."""
+    return rollups.update(built_at=None, stale_from=None, stale_to=None)
 
 
 @transaction.atomic

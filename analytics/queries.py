@@ -29,7 +29,7 @@ MATHS = {"count", "uniques", "sum", "avg"}
 OPS = {"eq", "neq", "contains", "gt", "lt", "is_set"}
 TYPES = {"trends", "funnel", "retention", "active_users", "top_events", "quality", "violations"}
 MAX_BREAKDOWN = 8
-MAX_FUNNEL_STEPS = 20  # the funnel rollup packs the step reached into 5 bits
+MAX_FUNNEL_STEPS = 20
 
 
 class SpecError(ValueError):

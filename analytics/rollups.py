@@ -8,7 +8,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from django.db import connection, transaction
 
 from analytics import funnels
-from analytics.models import DirtyDay
+from analytics.models import DirtyDay, FunnelRollup
 
 _EVENT_DAILY = """
 INSERT INTO analytics_eventdailyrollup (product_id, day, event, count, uniques, flagged, quarantined)
@@ -111,7 +111,7 @@ def rollup_range(*, product_id: int, first: date, last: date, refresh_active: bo
         active_users_refresh(product_id=product_id, first=first, last=last + timedelta(days=29))
         # Outside the dirty-day sweep events may have been deleted, which a funnel refresh (it
         # follows new events) cannot see.
-        funnels.rebuild_later(product_id=product_id)
+        funnels.rebuild_later(FunnelRollup.objects.filter(product_id=product_id))
 
 
 @transaction.atomic

@@ -184,3 +184,23 @@ def test_a_step_repeated_later_in_the_funnel_counts_as_the_raw_funnel_does(produ
     assert result["source"] == "rollup"
     want = reference_funnel(product, steps, TODAY - timedelta(days=25), TODAY - timedelta(days=2), 2)
     assert [s["count"] for s in result["steps"]] == want and want[2] > 0
+
+
+@pytest.mark.django_db
+def test_ops_leads_see_funnel_rollups_in_the_admin_and_can_rebuild_one(client, admin_user, product):
+    services.events_ingest(product=product, events=random_events(17, users=5, n=100, days=10))
+    rollups.rollup_dirty_days()
+    run_funnel(product, 7, 10, 0)
+    funnels.sweep()
+    rollup = FunnelRollup.objects.get()
+    client.force_login(admin_user)
+    page = client.get("/admin/analytics/funnelrollup/")
+    assert page.status_code == 200 and "app_opened → product_viewed" in page.content.decode()
+    response = client.post(
+        "/admin/analytics/funnelrollup/", {"action": "rebuild", "_selected_action": [rollup.pk]}, follow=True
+    )
+    assert "rebuilds 1 funnel(s)" in response.content.decode()
+    assert FunnelRollup.objects.get().built_at is None
+    assert run_funnel(product, 7, 10, 0)["source"] == "raw"
+    funnels.sweep()
+    assert run_funnel(product, 7, 10, 0)["source"] == "rollup"
