@@ -206,16 +206,23 @@ def _history_start(product_id: int) -> date | None:
     return rows.values_list("day", flat=True).first()
 
 
+def _locked(rollup_id: int) -> FunnelRollup | None:
+    """The rollup as it is once this transaction holds its product's rollup lock (or None if gone)."""
+    from analytics.rollups import serialise_product  # rollups imports this module
+
+    product_id = FunnelRollup.objects.filter(pk=rollup_id).values_list("product_id", flat=True).first()
+    if product_id is None:
+        return None
+    serialise_product(product_id)
+    return FunnelRollup.objects.filter(pk=rollup_id).first()
+
+
 @transaction.atomic
 def build(rollup_id: int) -> int:
     """Compute a funnel's rows over the product's whole history (the first build, or a rebuild)."""
-    from analytics.rollups import serialise_product
-
-    rollup = FunnelRollup.objects.filter(pk=rollup_id).first()
+    rollup = _locked(rollup_id)
     if rollup is None:
         return 0
-    serialise_product(rollup.product_id)
-    rollup.refresh_from_db()  # as it is now we hold the lock
     today = timezone.now().date()
     with connection.cursor() as cursor:  # a rebuild starts from nothing
         cursor.execute("DELETE FROM analytics_funnelprogress WHERE funnel_id = %s", [rollup.pk])
@@ -248,14 +255,8 @@ def rebuild_later(rollups) -> int:
 def refresh_stale(rollup_id: int) -> int:
     """Recompute the outcomes the new events can change: the start days from `window` days
     before the first stale day, of the users with step events on the stale days."""
-    from analytics.rollups import serialise_product
-
-    rollup = FunnelRollup.objects.filter(pk=rollup_id).first()
-    if rollup is None:
-        return 0
-    serialise_product(rollup.product_id)
-    rollup.refresh_from_db()
-    if rollup.stale_from is None or rollup.built_at is None:
+    rollup = _locked(rollup_id)
+    if rollup is None or rollup.stale_from is None or rollup.built_at is None:
         return 0
     changed = (rollup.stale_from, rollup.stale_to)
     first = rollup.stale_from - timedelta(days=rollup.window_days)
